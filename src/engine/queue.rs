@@ -1,0 +1,198 @@
+//! The future-event set: a binary heap ordered by (time with `total_cmp`, insertion sequence).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// Maps an `f64` to a `u64` whose unsigned order is exactly [`f64::total_cmp`]'s order.
+#[inline]
+pub fn time_bits(t: f64) -> u64 {
+    let b = t.to_bits() as i64;
+    // The transform `total_cmp` applies (flip the magnitude bits of negatives),
+    // then a sign-bit flip so that unsigned comparison matches signed.
+    ((b ^ ((((b >> 63) as u64) >> 1) as i64)) as u64) ^ (1 << 63)
+}
+
+/// The inverse of [`time_bits`].
+#[inline]
+fn bits_time(k: u64) -> f64 {
+    let b = (k ^ (1 << 63)) as i64;
+    f64::from_bits((b ^ ((((b >> 63) as u64) >> 1) as i64)) as u64)
+}
+
+/// One scheduled event: its ordering key as (time bits, sequence) and its payload.
+#[derive(Clone, Copy, Debug)]
+struct Entry<E> {
+    hi: u64,
+    lo: u64,
+    event: E,
+}
+
+impl<E> Entry<E> {
+    #[inline(always)]
+    fn key(&self) -> u128 {
+        (u128::from(self.hi) << 64) | u128::from(self.lo)
+    }
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl<E> Eq for Entry<E> {}
+/// The heap only asks `<=`/`<`; answering them with one wide compare (rather
+/// than through a three-way `Ordering`) halves the cost of a sift.
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+    #[inline(always)]
+    fn lt(&self, other: &Self) -> bool {
+        other.key() < self.key()
+    }
+    #[inline(always)]
+    fn le(&self, other: &Self) -> bool {
+        other.key() <= self.key()
+    }
+    #[inline(always)]
+    fn gt(&self, other: &Self) -> bool {
+        other.lt(self)
+    }
+    #[inline(always)]
+    fn ge(&self, other: &Self) -> bool {
+        other.le(self)
+    }
+}
+impl<E> Ord for Entry<E> {
+    /// Reversed, so that `std`'s max-heap pops the earliest key first.
+    #[inline(always)]
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key().cmp(&self.key())
+    }
+}
+
+/// A priority queue of events keyed by time.
+///
+/// Ordering contract: events pop in increasing time compared with
+/// [`f64::total_cmp`]; events with equal times pop in the order they were
+/// pushed. The sequence counter is shared with [`EventQueue::reserve_seq`], so
+/// items kept outside the heap (a source's next arrival) can be merged into
+/// the same total order.
+///
+/// It is `std`'s binary heap over 24-byte entries whose key packs
+/// (time bits, sequence) into one `u128` comparison.
+#[derive(Clone, Debug)]
+pub struct EventQueue<E> {
+    heap: BinaryHeap<Entry<E>>,
+    next_seq: u64,
+}
+
+impl<E: Copy> Default for EventQueue<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: Copy> EventQueue<E> {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// An empty queue with room for `n` events.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            heap: BinaryHeap::with_capacity(n),
+            next_seq: 0,
+        }
+    }
+
+    /// Takes the next insertion sequence number without pushing anything.
+    #[inline]
+    pub fn reserve_seq(&mut self) -> u64 {
+        let s = self.next_seq;
+        self.next_seq += 1;
+        s
+    }
+
+    /// Schedules `event` at `time`; returns its sequence number.
+    #[inline]
+    pub fn push(&mut self, time: f64, event: E) -> u64 {
+        let seq = self.reserve_seq();
+        self.heap.push(Entry { hi: time_bits(time), lo: seq, event });
+        seq
+    }
+
+    /// The (time, sequence) key of the earliest event, if any.
+    #[inline]
+    pub fn peek_key(&self) -> Option<(f64, u64)> {
+        self.heap.peek().map(|e| (bits_time(e.hi), e.lo))
+    }
+
+    /// Removes and returns the earliest event as (time, sequence, event).
+    #[inline]
+    pub fn pop(&mut self) -> Option<(f64, u64, E)> {
+        self.heap.pop().map(|e| (bits_time(e.hi), e.lo, e.event))
+    }
+
+    /// Number of pending events.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Whether no event is pending.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+/// Whether key `a` comes strictly before key `b` in the queue's order.
+#[inline]
+pub fn key_before(a: (f64, u64), b: (f64, u64)) -> bool {
+    match a.0.total_cmp(&b.0) {
+        Ordering::Less => true,
+        Ordering::Greater => false,
+        Ordering::Equal => a.1 < b.1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_times_pop_in_insertion_order() {
+        let mut q = EventQueue::new();
+        for i in 0..5 {
+            q.push(1.0, i);
+        }
+        q.push(0.5, 99);
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|e| e.2)).collect();
+        assert_eq!(order, vec![99, 0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn time_bits_round_trip() {
+        for t in [-3.5, -0.0, 0.0, 1e-300, 7.25, f64::INFINITY] {
+            assert_eq!(bits_time(time_bits(t)).to_bits(), t.to_bits());
+        }
+    }
+
+    #[test]
+    fn time_bits_order_is_total_cmp_order() {
+        let xs = [f64::NEG_INFINITY, -1e300, -1.0, -0.0, 0.0, 1e-300, 1.0, 2.5, 1e300, f64::INFINITY];
+        for a in xs {
+            for b in xs {
+                assert_eq!(time_bits(a).cmp(&time_bits(b)), a.total_cmp(&b), "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn negative_zero_sorts_before_positive_zero_as_total_cmp_says() {
+        let mut q = EventQueue::new();
+        q.push(0.0, "pos");
+        q.push(-0.0, "neg");
+        assert_eq!(q.pop().map(|e| e.2), Some("neg"));
+    }
+}

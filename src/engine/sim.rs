@@ -1,0 +1,673 @@
+//! The discrete-event kernel: runs one replication of a [`Network`] and tallies per-node and network statistics.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
+
+use serde::Serialize;
+
+use super::dist::unit;
+use super::network::{Discipline, Network, NodeId, NodeKind, RouteTable, Target};
+use super::queue::{EventQueue, key_before};
+use super::stream::{Stream, Streams};
+use crate::stats::Tally;
+
+/// A customer in flight. `tag` is free for the model that drives the kernel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Customer {
+    /// Class index.
+    pub class: u32,
+    /// Time the customer entered the network.
+    pub created: f64,
+    /// Time the customer entered its current node.
+    pub arrived: f64,
+    /// Due time (for earliest-deadline-first queues; `+∞` when none).
+    pub due: f64,
+    /// Free for the driving model.
+    pub tag: u64,
+}
+
+/// Decides where a customer goes after a node. The kernel is generic over it
+/// (monomorphised, no dynamic dispatch), so richer models can route on their
+/// own state while reusing the kernel.
+pub trait Router {
+    /// The next target of `customer`, who has just finished at `node` at time `now`.
+    fn route(&mut self, node: NodeId, customer: &mut Customer, now: f64) -> Target;
+}
+
+/// Routes by the network's probability tables, one random stream per node.
+#[derive(Clone, Debug)]
+pub struct TableRouter<'a> {
+    tables: &'a [Vec<RouteTable>],
+    rngs: Vec<Stream>,
+}
+
+impl<'a> TableRouter<'a> {
+    /// The router of `net` for one replication.
+    pub fn new(net: &'a Network, streams: &Streams) -> Self {
+        Self {
+            tables: &net.tables,
+            rngs: (0..net.nodes().len())
+                .map(|i| streams.stream("route", &[i as u64]))
+                .collect(),
+        }
+    }
+}
+
+impl Router for TableRouter<'_> {
+    #[inline]
+    fn route(&mut self, node: NodeId, customer: &mut Customer, _now: f64) -> Target {
+        match &self.tables[node][customer.class as usize] {
+            RouteTable::Exit => Target::Exit,
+            RouteTable::Always(t) => *t,
+            RouteTable::Random { cum, targets } => {
+                let u = unit(&mut self.rngs[node]);
+                match cum.iter().position(|&c| u < c) {
+                    Some(i) => targets[i],
+                    None => Target::Exit,
+                }
+            }
+        }
+    }
+}
+
+/// When a replication starts tallying and when it stops.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunConfig {
+    /// Stop at this time (time units; `f64::INFINITY` for no limit).
+    pub horizon: f64,
+    /// Statistics are reset at this time; only what happens after it is tallied.
+    pub warmup: f64,
+    /// Stop once this many customers have left the network (counted from time 0).
+    pub max_customers: Option<u64>,
+    /// Fail rather than hold more than this many customers at once (a memory bound).
+    pub max_in_flight: usize,
+}
+
+impl RunConfig {
+    /// Run until `horizon`, tallying after `warmup`.
+    pub fn horizon(horizon: f64, warmup: f64) -> Self {
+        Self { horizon, warmup, max_customers: None, max_in_flight: 10_000_000 }
+    }
+
+    /// Run until `n` customers have left the network, with no warm-up.
+    pub fn customers(n: u64) -> Self {
+        Self {
+            horizon: f64::INFINITY,
+            warmup: 0.0,
+            max_customers: Some(n),
+            max_in_flight: 10_000_000,
+        }
+    }
+}
+
+/// Why a replication stopped early.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// More customers in flight than the configured bound.
+    #[error(
+        "more than {limit} customers in the network at time {time:.1}: the system is overloaded and the backlog keeps growing; fullest node: {node} ({count} customers); add capacity or lower the load"
+    )]
+    Overloaded {
+        /// The bound.
+        limit: usize,
+        /// When it was hit.
+        time: f64,
+        /// The node holding the most customers.
+        node: String,
+        /// How many it held.
+        count: usize,
+    },
+    /// The configuration can never stop.
+    #[error("the run has neither a finite horizon nor a customer limit, so it would never stop")]
+    Unbounded,
+}
+
+/// What one node saw after the warm-up.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeResult {
+    /// Node name.
+    pub name: String,
+    /// Customers who entered.
+    pub arrivals: u64,
+    /// Customers who left.
+    pub departures: u64,
+    /// Waits in queue before service (stations; zero for delays), time units.
+    #[serde(skip)]
+    pub wait: Tally,
+    /// Customers whose wait was positive.
+    pub waited: u64,
+    /// Time from entering to leaving the node.
+    #[serde(skip)]
+    pub sojourn: Tally,
+    /// Time-average number waiting (Lq).
+    pub mean_queue: f64,
+    /// Time-average number in the node (L).
+    pub mean_in_node: f64,
+    /// Time-average busy servers over time-average capacity (stations; `NaN` for delays).
+    pub utilisation: f64,
+}
+
+/// What one replication produced.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunResult {
+    /// Per node, in network order.
+    pub nodes: Vec<NodeResult>,
+    /// Sojourn in the network of customers who left after the warm-up.
+    #[serde(skip)]
+    pub network_sojourn: Tally,
+    /// Time-average number of customers in the network.
+    pub mean_in_network: f64,
+    /// Customers who entered the network after the warm-up.
+    pub network_arrivals: u64,
+    /// Length of the tallied window (end − warm-up), time units.
+    pub window: f64,
+    /// Time the run ended.
+    pub end_time: f64,
+    /// Events processed over the whole run: source arrivals, service and
+    /// delay completions, capacity changes (the warm-up reset is not counted).
+    pub events: u64,
+    /// Customers who left the network over the whole run.
+    pub customers: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Done { node: u32, cust: u32 },
+    Capacity { node: u32 },
+    Warmup,
+}
+
+/// An [`Ev`] packed into 8 bytes, so heap entries stay at 24 bytes:
+/// bits 62–63 the kind, 32–61 the node, 0–31 the customer.
+#[derive(Clone, Copy, Debug)]
+struct PackedEv(u64);
+
+impl PackedEv {
+    #[inline(always)]
+    fn done(node: usize, cust: u32) -> Self {
+        Self(((node as u64) << 32) | u64::from(cust))
+    }
+    #[inline(always)]
+    fn capacity(node: usize) -> Self {
+        Self((1 << 62) | ((node as u64) << 32))
+    }
+    const WARMUP: Self = Self(2 << 62);
+    #[inline(always)]
+    fn unpack(self) -> Ev {
+        let node = ((self.0 >> 32) & 0x3FFF_FFFF) as u32;
+        match self.0 >> 62 {
+            0 => Ev::Done { node, cust: self.0 as u32 },
+            1 => Ev::Capacity { node },
+            _ => Ev::Warmup,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Keyed {
+    key: f64,
+    seq: u64,
+    cust: u32,
+}
+impl PartialEq for Keyed {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Keyed {}
+impl PartialOrd for Keyed {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Keyed {
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.key.total_cmp(&self.key).then_with(|| o.seq.cmp(&self.seq))
+    }
+}
+
+#[derive(Debug)]
+enum WaitQueue {
+    Fifo(VecDeque<u32>),
+    Keyed { heap: BinaryHeap<Keyed>, seq: u64 },
+}
+
+impl WaitQueue {
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            WaitQueue::Fifo(q) => q.len(),
+            WaitQueue::Keyed { heap, .. } => heap.len(),
+        }
+    }
+    #[inline]
+    fn push(&mut self, cust: u32, key: f64) {
+        match self {
+            WaitQueue::Fifo(q) => q.push_back(cust),
+            WaitQueue::Keyed { heap, seq } => {
+                heap.push(Keyed { key, seq: *seq, cust });
+                *seq += 1;
+            }
+        }
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<u32> {
+        match self {
+            WaitQueue::Fifo(q) => q.pop_front(),
+            WaitQueue::Keyed { heap, .. } => heap.pop().map(|k| k.cust),
+        }
+    }
+}
+
+struct NodeState {
+    station: bool,
+    discipline: Discipline,
+    capacity: u32,
+    busy: u32,
+    queue: WaitQueue,
+    rng: Stream,
+    sched_pos: usize,
+    last: f64,
+    q_area: f64,
+    busy_area: f64,
+    cap_area: f64,
+    arrivals: u64,
+    departures: u64,
+    waited: u64,
+    wait: Tally,
+    sojourn: Tally,
+}
+
+/// Time integrals use the exact sample-path identity: the area under a
+/// counting process over a window is Σ(leave time) − Σ(enter time), with the
+/// items present at the window's edges counted from/to the edge. So each
+/// transition costs one addition, not an update of every integral per event.
+impl NodeState {
+    fn reset(&mut self, now: f64) {
+        self.q_area = -(self.queue.len() as f64) * now;
+        self.busy_area = -f64::from(self.busy) * now;
+        self.cap_area = 0.0;
+        self.last = now;
+        self.arrivals = 0;
+        self.departures = 0;
+        self.waited = 0;
+        self.wait = Tally::new();
+        self.sojourn = Tally::new();
+    }
+
+    /// Accrues capacity·time up to `now` (called when the capacity changes).
+    #[inline]
+    fn flush_capacity(&mut self, now: f64) {
+        self.cap_area += f64::from(self.capacity) * (now - self.last);
+        self.last = now;
+    }
+
+    /// Closes the integrals at the end of the window.
+    fn close(&mut self, now: f64) {
+        self.q_area += self.queue.len() as f64 * now;
+        self.busy_area += f64::from(self.busy) * now;
+        self.flush_capacity(now);
+    }
+}
+
+struct SourceState {
+    next: f64,
+    seq: u64,
+    rng: Stream,
+}
+
+/// One replication in progress.
+struct Sim<'a, R: Router> {
+    net: &'a Network,
+    router: R,
+    now: f64,
+    events: EventQueue<PackedEv>,
+    sources: Vec<SourceState>,
+    next_source: usize,
+    nodes: Vec<NodeState>,
+    due_rngs: Vec<Stream>,
+    customers: Vec<Customer>,
+    free: Vec<u32>,
+    max_in_flight: usize,
+    in_net: u64,
+    net_area: f64,
+    net_arrivals: u64,
+    net_sojourn: Tally,
+    stats_start: f64,
+    n_events: u64,
+    n_customers: u64,
+}
+
+/// Runs one replication of `net` with its probability routing.
+pub fn run(net: &Network, cfg: &RunConfig, streams: Streams) -> Result<RunResult, RunError> {
+    run_with(net, TableRouter::new(net, &streams), cfg, streams)
+}
+
+/// Runs one replication of `net` with a custom router.
+pub fn run_with<R: Router>(
+    net: &Network,
+    router: R,
+    cfg: &RunConfig,
+    streams: Streams,
+) -> Result<RunResult, RunError> {
+    if !cfg.horizon.is_finite() && cfg.max_customers.is_none() {
+        return Err(RunError::Unbounded);
+    }
+    let mut sim = Sim::new(net, router, cfg, &streams);
+    sim.run(cfg)?;
+    Ok(sim.finish())
+}
+
+impl<'a, R: Router> Sim<'a, R> {
+    fn new(net: &'a Network, router: R, cfg: &RunConfig, streams: &Streams) -> Self {
+        let mut events = EventQueue::with_capacity(64);
+        let mut nodes = Vec::with_capacity(net.nodes().len());
+        for (i, node) in net.nodes().iter().enumerate() {
+            let rng = streams.stream("service", &[i as u64]);
+            let (station, discipline, capacity, schedule) = match &node.kind {
+                NodeKind::Station { servers, discipline, schedule } => {
+                    let cap = schedule.as_ref().map_or(*servers, |s| s[0].servers);
+                    (true, *discipline, cap, schedule.as_ref())
+                }
+                NodeKind::Delay => (false, Discipline::Fifo, u32::MAX, None),
+            };
+            if let Some(s) = schedule {
+                events.push(s[0].duration, PackedEv::capacity(i));
+            }
+            let queue = match discipline {
+                Discipline::Fifo => WaitQueue::Fifo(VecDeque::new()),
+                _ => WaitQueue::Keyed { heap: BinaryHeap::new(), seq: 0 },
+            };
+            nodes.push(NodeState {
+                station,
+                discipline,
+                capacity: if station { capacity } else { 0 },
+                busy: 0,
+                queue,
+                rng,
+                sched_pos: 0,
+                last: 0.0,
+                q_area: 0.0,
+                busy_area: 0.0,
+                cap_area: 0.0,
+                arrivals: 0,
+                departures: 0,
+                waited: 0,
+                wait: Tally::new(),
+                sojourn: Tally::new(),
+            });
+        }
+        if cfg.warmup > 0.0 {
+            events.push(cfg.warmup, PackedEv::WARMUP);
+        }
+        let mut sources = Vec::with_capacity(net.sources().len());
+        for (i, arr) in net.arrivals.iter().enumerate() {
+            let mut rng = streams.stream("arrival", &[i as u64]);
+            let next = arr.next_after(0.0, &mut rng);
+            let seq = events.reserve_seq();
+            sources.push(SourceState { next, seq, rng });
+        }
+        let due_rngs = (0..net.classes().len())
+            .map(|k| streams.stream("due", &[k as u64]))
+            .collect();
+        let mut sim = Self {
+            net,
+            router,
+            now: 0.0,
+            events,
+            sources,
+            next_source: 0,
+            nodes,
+            due_rngs,
+            customers: Vec::with_capacity(1024),
+            free: Vec::with_capacity(1024),
+            max_in_flight: cfg.max_in_flight,
+            in_net: 0,
+            net_area: 0.0,
+            net_arrivals: 0,
+            net_sojourn: Tally::new(),
+            stats_start: 0.0,
+            n_events: 0,
+            n_customers: 0,
+        };
+        sim.pick_next_source();
+        sim
+    }
+
+    #[inline]
+    fn pick_next_source(&mut self) {
+        let mut best = 0;
+        for i in 1..self.sources.len() {
+            let (a, b) = (&self.sources[i], &self.sources[best]);
+            if key_before((a.next, a.seq), (b.next, b.seq)) {
+                best = i;
+            }
+        }
+        self.next_source = best;
+    }
+
+    fn run(&mut self, cfg: &RunConfig) -> Result<(), RunError> {
+        let max_customers = cfg.max_customers.unwrap_or(u64::MAX);
+        loop {
+            let src = &self.sources[self.next_source];
+            let src_key = (src.next, src.seq);
+            let (from_source, t) = match self.events.peek_key() {
+                Some(k) if !key_before(src_key, k) => (false, k.0),
+                _ => (true, src_key.0),
+            };
+            if t > cfg.horizon {
+                self.now = cfg.horizon;
+                break;
+            }
+            self.now = t;
+            if from_source {
+                self.n_events += 1;
+                self.arrival(self.next_source)?;
+            } else if let Some((_, _, ev)) = self.events.pop() {
+                match ev.unpack() {
+                    Ev::Done { node, cust } => {
+                        self.n_events += 1;
+                        self.done(node as usize, cust);
+                        if self.n_customers >= max_customers {
+                            break;
+                        }
+                    }
+                    Ev::Capacity { node } => {
+                        self.n_events += 1;
+                        self.capacity_change(node as usize);
+                    }
+                    Ev::Warmup => self.reset_stats(),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn arrival(&mut self, i: usize) -> Result<(), RunError> {
+        let now = self.now;
+        let net = self.net;
+        let spec = &net.sources()[i];
+        let class = spec.class;
+        let due = match &net.due[class] {
+            Some(s) => now + s.sample(&mut self.due_rngs[class]),
+            None => f64::INFINITY,
+        };
+        let cust = self.alloc(Customer { class: class as u32, created: now, arrived: now, due, tag: 0 })?;
+        self.net_area -= now;
+        self.in_net += 1;
+        self.net_arrivals += 1;
+        let src = &mut self.sources[i];
+        src.next = net.arrivals[i].next_after(now, &mut src.rng);
+        src.seq = self.events.reserve_seq();
+        if self.sources.len() > 1 {
+            self.pick_next_source();
+        }
+        self.enter(spec.node, cust);
+        Ok(())
+    }
+
+    #[inline]
+    fn alloc(&mut self, c: Customer) -> Result<u32, RunError> {
+        if let Some(i) = self.free.pop() {
+            self.customers[i as usize] = c;
+            return Ok(i);
+        }
+        if self.customers.len() >= self.max_in_flight {
+            let (node, count) = self
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (i, n.queue.len() + n.busy as usize))
+                .max_by_key(|x| x.1)
+                .unwrap_or((0, 0));
+            return Err(RunError::Overloaded {
+                limit: self.max_in_flight,
+                time: self.now,
+                node: self.net.nodes()[node].name.clone(),
+                count,
+            });
+        }
+        self.customers.push(c);
+        Ok((self.customers.len() - 1) as u32)
+    }
+
+
+    #[inline]
+    fn enter(&mut self, node: NodeId, cust: u32) {
+        let now = self.now;
+        let c = &mut self.customers[cust as usize];
+        c.arrived = now;
+        let class = c.class as usize;
+        let due = c.due;
+        let n = &mut self.nodes[node];
+        n.arrivals += 1;
+        if !n.station || n.busy < n.capacity {
+            n.busy += 1;
+            n.busy_area -= now;
+            n.wait.add(0.0);
+            let s = self.net.service[node][class].sample(&mut n.rng);
+            self.events.push(now + s, PackedEv::done(node, cust));
+        } else {
+            let key = match n.discipline {
+                Discipline::Fifo => 0.0,
+                Discipline::Priority => f64::from(self.net.classes()[class].priority),
+                Discipline::Edf => due,
+            };
+            n.q_area -= now;
+            n.queue.push(cust, key);
+        }
+    }
+
+    /// Starts service of the next waiting customer at `node`, if a server is free.
+    #[inline]
+    fn start_next(&mut self, node: NodeId) -> bool {
+        let now = self.now;
+        let n = &mut self.nodes[node];
+        if n.busy >= n.capacity {
+            return false;
+        }
+        let Some(next) = n.queue.pop() else {
+            return false;
+        };
+        let c = &self.customers[next as usize];
+        let w = now - c.arrived;
+        n.wait.add(w);
+        if w > 0.0 {
+            n.waited += 1;
+        }
+        n.q_area += now;
+        n.busy_area -= now;
+        n.busy += 1;
+        let s = self.net.service[node][c.class as usize].sample(&mut n.rng);
+        self.events.push(now + s, PackedEv::done(node, next));
+        true
+    }
+
+    #[inline]
+    fn done(&mut self, node: NodeId, cust: u32) {
+        let now = self.now;
+        {
+            let n = &mut self.nodes[node];
+            n.departures += 1;
+            n.busy -= 1;
+            n.busy_area += now;
+            n.sojourn.add(now - self.customers[cust as usize].arrived);
+        }
+        if self.nodes[node].station {
+            self.start_next(node);
+        }
+        let target = self.router.route(node, &mut self.customers[cust as usize], now);
+        match target {
+            Target::Node(j) => self.enter(j, cust),
+            Target::Exit => {
+                self.net_area += now;
+                self.in_net -= 1;
+                self.net_sojourn.add(now - self.customers[cust as usize].created);
+                self.free.push(cust);
+                self.n_customers += 1;
+            }
+        }
+    }
+
+    fn capacity_change(&mut self, node: NodeId) {
+        let now = self.now;
+        let NodeKind::Station { schedule: Some(segs), .. } = &self.net.nodes()[node].kind else {
+            return;
+        };
+        let n = &mut self.nodes[node];
+        n.flush_capacity(now);
+        n.sched_pos = (n.sched_pos + 1) % segs.len();
+        let seg = segs[n.sched_pos];
+        n.capacity = seg.servers;
+        self.events.push(now + seg.duration, PackedEv::capacity(node));
+        while self.start_next(node) {}
+    }
+
+    fn reset_stats(&mut self) {
+        let now = self.now;
+        for n in &mut self.nodes {
+            n.reset(now);
+        }
+        self.net_area = -(self.in_net as f64) * now;
+        self.net_arrivals = 0;
+        self.net_sojourn = Tally::new();
+        self.stats_start = now;
+    }
+
+    fn finish(mut self) -> RunResult {
+        let now = self.now;
+        self.net_area += self.in_net as f64 * now;
+        let window = now - self.stats_start;
+        let per = |x: f64| if window > 0.0 { x / window } else { f64::NAN };
+        let nodes = self
+            .nodes
+            .iter_mut()
+            .zip(self.net.nodes())
+            .map(|(n, spec)| {
+                n.close(now);
+                NodeResult {
+                    name: spec.name.clone(),
+                    arrivals: n.arrivals,
+                    departures: n.departures,
+                    wait: n.wait,
+                    waited: n.waited,
+                    sojourn: n.sojourn,
+                    mean_queue: per(n.q_area),
+                    mean_in_node: per(n.q_area + n.busy_area),
+                    utilisation: if n.station { n.busy_area / n.cap_area } else { f64::NAN },
+                }
+            })
+            .collect();
+        RunResult {
+            nodes,
+            network_sojourn: self.net_sojourn,
+            mean_in_network: per(self.net_area),
+            network_arrivals: self.net_arrivals,
+            window,
+            end_time: now,
+            events: self.n_events,
+            customers: self.n_customers,
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Streaming statistics: per-run tallies and across-replication summaries with confidence intervals.
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// A streaming tally of observations: count, mean and variance in constant
+/// memory, mergeable across runs.
+///
+/// It keeps shifted sums (the first observation is the shift), which is as
+/// cheap as plain sums on the hot path and avoids the cancellation of the
+/// naive `sum of squares − n·mean²` formula.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tally {
+    n: u64,
+    shift: f64,
+    sum: f64,
+    sum_sq: f64,
+}
+
+impl Tally {
+    /// An empty tally.
+    pub const fn new() -> Self {
+        Self {
+            n: 0,
+            shift: 0.0,
+            sum: 0.0,
+            sum_sq: 0.0,
+        }
+    }
+
+    /// Records one observation.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        if self.n == 0 {
+            self.shift = x;
+        }
+        let d = x - self.shift;
+        self.n += 1;
+        self.sum += d;
+        self.sum_sq += d * d;
+    }
+
+    /// Number of observations.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// Mean of the observations (`NaN` when empty).
+    pub fn mean(&self) -> f64 {
+        if self.n == 0 {
+            f64::NAN
+        } else {
+            self.shift + self.sum / self.n as f64
+        }
+    }
+
+    /// Sample variance (denominator `n − 1`; `NaN` with fewer than two observations).
+    pub fn variance(&self) -> f64 {
+        if self.n < 2 {
+            return f64::NAN;
+        }
+        let n = self.n as f64;
+        ((self.sum_sq - self.sum * self.sum / n) / (n - 1.0)).max(0.0)
+    }
+
+    /// Sum of the observations.
+    pub fn sum(&self) -> f64 {
+        self.shift * self.n as f64 + self.sum
+    }
+
+    /// Merges another tally into this one, as if its observations had been added here.
+    pub fn merge(&mut self, other: &Tally) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
+            return;
+        }
+        // Re-express the other tally's sums around this tally's shift.
+        let d = other.shift - self.shift;
+        let m = other.n as f64;
+        self.sum_sq += other.sum_sq + 2.0 * d * other.sum + m * d * d;
+        self.sum += other.sum + m * d;
+        self.n += other.n;
+    }
+}
+
+/// Mean and confidence interval of a quantity across replications.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Number of replications.
+    pub n: usize,
+    /// Mean across replications.
+    pub mean: f64,
+    /// Sample standard deviation across replications.
+    pub sd: f64,
+    /// Lower end of the confidence interval.
+    pub ci_low: f64,
+    /// Upper end of the confidence interval.
+    pub ci_high: f64,
+}
+
+impl Summary {
+    /// Summarises replication values with a two-sided Student-t interval at
+    /// confidence `level` (e.g. 0.95). With fewer than two values the
+    /// interval is `[−∞, +∞]`; non-finite values make every field `NaN`.
+    pub fn from_values(values: &[f64], level: f64) -> Self {
+        let n = values.len();
+        let mut t = Tally::new();
+        for &v in values {
+            t.add(v);
+        }
+        let mean = t.mean();
+        if n < 2 {
+            return Self {
+                n,
+                mean,
+                sd: f64::NAN,
+                ci_low: f64::NEG_INFINITY,
+                ci_high: f64::INFINITY,
+            };
+        }
+        let sd = t.variance().sqrt();
+        let half = t_quantile(level, (n - 1) as f64) * sd / (n as f64).sqrt();
+        Self {
+            n,
+            mean,
+            sd,
+            ci_low: mean - half,
+            ci_high: mean + half,
+        }
+    }
+
+    /// Half-width of the confidence interval.
+    pub fn half_width(&self) -> f64 {
+        (self.ci_high - self.ci_low) / 2.0
+    }
+
+    /// Whether `x` lies inside the closed confidence interval.
+    pub fn contains(&self, x: f64) -> bool {
+        self.ci_low <= x && x <= self.ci_high
+    }
+}
+
+/// The two-sided Student-t critical value: the `(1 + level) / 2` quantile
+/// with `df` degrees of freedom.
+pub fn t_quantile(level: f64, df: f64) -> f64 {
+    match StudentsT::new(0.0, 1.0, df) {
+        Ok(t) => t.inverse_cdf((1.0 + level) / 2.0),
+        Err(_) => f64::NAN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_matches_two_pass_mean_and_variance() {
+        let xs = [1e9 + 1.0, 1e9 + 2.0, 1e9 + 4.0, 1e9 + 7.0];
+        let mut t = Tally::new();
+        xs.iter().for_each(|&x| t.add(x));
+        let mean = xs.iter().sum::<f64>() / 4.0;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0;
+        assert!((t.mean() - mean).abs() < 1e-6);
+        assert!((t.variance() - var).abs() < 1e-9);
+    }
+
+    #[test]
+    fn merged_tallies_equal_one_tally_of_all_observations() {
+        let (mut a, mut b, mut all) = (Tally::new(), Tally::new(), Tally::new());
+        for i in 0..100 {
+            let x = (i as f64).sin() * 10.0 + 3.0;
+            if i % 3 == 0 { a.add(x) } else { b.add(x) }
+            all.add(x);
+        }
+        a.merge(&b);
+        assert_eq!(a.count(), all.count());
+        assert!((a.mean() - all.mean()).abs() < 1e-12);
+        assert!((a.variance() - all.variance()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn student_t_quantile_matches_tables() {
+        // Two-sided 95% critical values from standard tables.
+        assert!((t_quantile(0.95, 1.0) - 12.706).abs() < 1e-3);
+        assert!((t_quantile(0.95, 9.0) - 2.262).abs() < 1e-3);
+        assert!((t_quantile(0.95, 1e6) - 1.960).abs() < 1e-3);
+    }
+
+    #[test]
+    fn summary_of_one_value_has_an_unbounded_interval() {
+        let s = Summary::from_values(&[3.0], 0.95);
+        assert_eq!(s.mean, 3.0);
+        assert!(s.ci_low.is_infinite() && s.ci_high.is_infinite());
+    }
+}
