@@ -1,9 +1,16 @@
-//! The `motcua` command: parses arguments, runs the library, maps errors to exit codes.
+//! The `motcua` command: parses arguments, runs the library, maps errors to exit codes (0 ok, 1 a check breached, 2 bad input or runtime error).
 
-fn main() {
-    std::process::exit(motcua_cli_main());
-}
+mod cli;
 
-fn motcua_cli_main() -> i32 {
-    0
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match cli::run() {
+        Ok(cli::Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(cli::Outcome::Breached) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -37,7 +37,14 @@ pub fn mmc(c: u32, lambda: f64, mu: f64) -> Mmc {
     let p_wait = erlang_c(c, a);
     let wq = p_wait / (f64::from(c) * mu - lambda);
     let w = wq + 1.0 / mu;
-    Mmc { p_wait, wq, w, lq: lambda * wq, l: lambda * w, rho: a / f64::from(c) }
+    Mmc {
+        p_wait,
+        wq,
+        w,
+        lq: lambda * wq,
+        l: lambda * w,
+        rho: a / f64::from(c),
+    }
 }
 
 /// Pollaczek–Khinchine mean wait in an M/G/1 queue:

@@ -60,13 +60,19 @@ impl Arrivals {
                 if rate.is_finite() && *rate > 0.0 {
                     Ok(())
                 } else {
-                    Err(vec![bad("rate".into(), format!("must be a finite number > 0 (got {rate})"))])
+                    Err(vec![bad(
+                        "rate".into(),
+                        format!("must be a finite number > 0 (got {rate})"),
+                    )])
                 }
             }
             Arrivals::Profile { segments } => {
                 let mut errors = Vec::new();
                 if segments.is_empty() {
-                    errors.push(bad("segments".into(), "must list at least one segment".into()));
+                    errors.push(bad(
+                        "segments".into(),
+                        "must list at least one segment".into(),
+                    ));
                 }
                 for (i, s) in segments.iter().enumerate() {
                     if !(s.duration.is_finite() && s.duration > 0.0) {
@@ -83,9 +89,16 @@ impl Arrivals {
                     }
                 }
                 if !segments.is_empty() && segments.iter().all(|s| s.rate == 0.0) {
-                    errors.push(bad("segments".into(), "at least one segment must have a rate > 0".into()));
+                    errors.push(bad(
+                        "segments".into(),
+                        "at least one segment must have a rate > 0".into(),
+                    ));
                 }
-                if errors.is_empty() { Ok(()) } else { Err(errors) }
+                if errors.is_empty() {
+                    Ok(())
+                } else {
+                    Err(errors)
+                }
             }
             Arrivals::Renewal { interarrival } => interarrival.validate().map_err(|es| {
                 es.into_iter()
@@ -99,15 +112,20 @@ impl Arrivals {
     pub fn generator(&self) -> Result<ArrivalGen, Vec<DistError>> {
         self.validate()?;
         Ok(match self {
-            Arrivals::Poisson { rate } => ArrivalGen::Poisson { mean_gap: 1.0 / rate },
+            Arrivals::Poisson { rate } => ArrivalGen::Poisson {
+                mean_gap: 1.0 / rate,
+            },
             Arrivals::Profile { segments } => ArrivalGen::Profile(RateProfile::new(segments)),
-            Arrivals::Renewal { interarrival } => ArrivalGen::Renewal(
-                interarrival.sampler().map_err(|es| {
+            Arrivals::Renewal { interarrival } => {
+                ArrivalGen::Renewal(interarrival.sampler().map_err(|es| {
                     es.into_iter()
-                        .map(|e| DistError { field: format!("interarrival.{}", e.field), message: e.message })
+                        .map(|e| DistError {
+                            field: format!("interarrival.{}", e.field),
+                            message: e.message,
+                        })
                         .collect::<Vec<_>>()
-                })?,
-            ),
+                })?)
+            }
         })
     }
 }
@@ -155,7 +173,10 @@ impl RateProfile {
             need -= k * self.mass;
             cycle += k;
         }
-        let mut i = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let mut i = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         loop {
             let end = self.starts.get(i + 1).copied().unwrap_or(self.period);
             let rate = self.rates[i];
@@ -213,13 +234,32 @@ mod tests {
     fn profile_arrival_counts_per_segment_match_the_rates() {
         // A day of 24 hours: quiet night, busy morning, closed lunch, busy afternoon.
         let segments = vec![
-            Segment { duration: 7.5, rate: 0.0 },
-            Segment { duration: 4.0, rate: 30.0 },
-            Segment { duration: 2.0, rate: 0.0 },
-            Segment { duration: 3.5, rate: 15.0 },
-            Segment { duration: 7.0, rate: 0.5 },
+            Segment {
+                duration: 7.5,
+                rate: 0.0,
+            },
+            Segment {
+                duration: 4.0,
+                rate: 30.0,
+            },
+            Segment {
+                duration: 2.0,
+                rate: 0.0,
+            },
+            Segment {
+                duration: 3.5,
+                rate: 15.0,
+            },
+            Segment {
+                duration: 7.0,
+                rate: 0.5,
+            },
         ];
-        let arr = Arrivals::Profile { segments: segments.clone() }.generator().unwrap();
+        let arr = Arrivals::Profile {
+            segments: segments.clone(),
+        }
+        .generator()
+        .unwrap();
         let mut rng = Streams::new(11, 0).stream("profile-test", &[]);
         let days = 2000.0;
         let mut counts = [0u64; 5];
@@ -230,14 +270,28 @@ mod tests {
                 break;
             }
             let h = t % 24.0;
-            let seg = if h < 7.5 { 0 } else if h < 11.5 { 1 } else if h < 13.5 { 2 } else if h < 17.0 { 3 } else { 4 };
+            let seg = if h < 7.5 {
+                0
+            } else if h < 11.5 {
+                1
+            } else if h < 13.5 {
+                2
+            } else if h < 17.0 {
+                3
+            } else {
+                4
+            };
             counts[seg] += 1;
         }
         for (i, s) in segments.iter().enumerate() {
             let expected = s.rate * s.duration * days;
             // Poisson counts: 5 standard deviations.
             let tol = 5.0 * expected.sqrt();
-            assert!((counts[i] as f64 - expected).abs() <= tol, "segment {i}: {} vs {expected}", counts[i]);
+            assert!(
+                (counts[i] as f64 - expected).abs() <= tol,
+                "segment {i}: {} vs {expected}",
+                counts[i]
+            );
         }
     }
 
@@ -246,22 +300,42 @@ mod tests {
         // Rate 1 for 1 unit, then rate 100 for 1 unit. P(no arrival in the first unit) = e^-1,
         // and then the arrival lands early in the busy unit.
         let arr = Arrivals::Profile {
-            segments: vec![Segment { duration: 1.0, rate: 1.0 }, Segment { duration: 1.0, rate: 100.0 }],
+            segments: vec![
+                Segment {
+                    duration: 1.0,
+                    rate: 1.0,
+                },
+                Segment {
+                    duration: 1.0,
+                    rate: 100.0,
+                },
+            ],
         }
         .generator()
         .unwrap();
         let mut rng = Streams::new(3, 0).stream("gap-test", &[]);
         let n = 200_000;
-        let late = (0..n).filter(|_| arr.next_after(0.0, &mut rng) >= 1.0).count() as f64 / n as f64;
+        let late = (0..n)
+            .filter(|_| arr.next_after(0.0, &mut rng) >= 1.0)
+            .count() as f64
+            / n as f64;
         let p = (-1.0f64).exp();
-        assert!((late - p).abs() < 5.0 * (p * (1.0 - p) / n as f64).sqrt(), "{late} vs {p}");
+        assert!(
+            (late - p).abs() < 5.0 * (p * (1.0 - p) / n as f64).sqrt(),
+            "{late} vs {p}"
+        );
     }
 
     #[test]
     fn zero_rate_everywhere_is_rejected() {
-        let e = Arrivals::Profile { segments: vec![Segment { duration: 1.0, rate: 0.0 }] }
-            .validate()
-            .unwrap_err();
+        let e = Arrivals::Profile {
+            segments: vec![Segment {
+                duration: 1.0,
+                rate: 0.0,
+            }],
+        }
+        .validate()
+        .unwrap_err();
         assert!(e[0].message.contains("rate > 0"));
     }
 }

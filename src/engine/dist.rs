@@ -161,7 +161,9 @@ impl Dist {
                 if !(min <= mode && mode <= max && min < max) {
                     check(Err(err(
                         "mode",
-                        format!("needs min ≤ mode ≤ max and min < max (got min {min}, mode {mode}, max {max})"),
+                        format!(
+                            "needs min ≤ mode ≤ max and min < max (got min {min}, mode {mode}, max {max})"
+                        ),
                     )));
                 }
             }
@@ -169,7 +171,10 @@ impl Dist {
                 check(non_negative("min", *min));
                 check(non_negative("max", *max));
                 if min >= max {
-                    check(Err(err("max", format!("must be > min (got min {min}, max {max})"))));
+                    check(Err(err(
+                        "max",
+                        format!("must be > min (got min {min}, max {max})"),
+                    )));
                 }
             }
             Dist::TruncatedNormal { mean, sd } => {
@@ -201,7 +206,11 @@ impl Dist {
                 }
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The analytic mean.
@@ -232,9 +241,11 @@ impl Dist {
             Dist::Exponential { mean } => mean * mean,
             Dist::Erlang { k, mean } => mean * mean / f64::from(*k),
             Dist::Gamma { sd, .. } | Dist::Lognormal { sd, .. } => sd * sd,
-            Dist::Triangular { min: a, mode: c, max: b } => {
-                (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
-            }
+            Dist::Triangular {
+                min: a,
+                mode: c,
+                max: b,
+            } => (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0,
             Dist::Uniform { min, max } => (max - min).powi(2) / 12.0,
             Dist::TruncatedNormal { mean, sd } => {
                 let a = -mean / sd;
@@ -271,7 +282,9 @@ impl Dist {
                 if *k == 1 {
                     Sampler::Exponential(phase)
                 } else {
-                    Sampler::Gamma(Gamma::new(f64::from(*k), phase).map_err(|e| one(e.to_string()))?)
+                    Sampler::Gamma(
+                        Gamma::new(f64::from(*k), phase).map_err(|e| one(e.to_string()))?,
+                    )
                 }
             }
             Dist::Gamma { mean, sd } => {
@@ -385,28 +398,64 @@ mod tests {
             Dist::Erlang { k: 4, mean: 2.0 },
             Dist::Gamma { mean: 5.0, sd: 2.0 },
             Dist::Lognormal { mean: 1.0, sd: 1.5 },
-            Dist::Triangular { min: 1.0, mode: 2.0, max: 6.0 },
+            Dist::Triangular {
+                min: 1.0,
+                mode: 2.0,
+                max: 6.0,
+            },
             Dist::Uniform { min: 2.0, max: 4.0 },
             Dist::TruncatedNormal { mean: 1.0, sd: 2.0 },
-            Dist::Empirical { values: vec![1.0, 5.0, 10.0], weights: vec![1.0, 2.0, 1.0] },
+            Dist::Empirical {
+                values: vec![1.0, 5.0, 10.0],
+                weights: vec![1.0, 2.0, 1.0],
+            },
         ];
         for d in &cases {
             let (m, v) = sample_mean_var(d, 400_000);
             // Tolerance: 5 standard errors of the sample mean, and 5% on the variance.
             let se = (d.variance() / 400_000.0).sqrt();
-            assert!((m - d.mean()).abs() <= 5.0 * se + 1e-12, "{d:?}: mean {m} vs {}", d.mean());
-            assert!((v - d.variance()).abs() <= 0.05 * d.variance() + 1e-12, "{d:?}: var {v} vs {}", d.variance());
+            assert!(
+                (m - d.mean()).abs() <= 5.0 * se + 1e-12,
+                "{d:?}: mean {m} vs {}",
+                d.mean()
+            );
+            assert!(
+                (v - d.variance()).abs() <= 0.05 * d.variance() + 1e-12,
+                "{d:?}: var {v} vs {}",
+                d.variance()
+            );
         }
     }
 
     #[test]
     fn invalid_parameters_are_rejected_with_every_reason() {
-        let e = Dist::Gamma { mean: -1.0, sd: 0.0 }.validate().unwrap_err();
+        let e = Dist::Gamma {
+            mean: -1.0,
+            sd: 0.0,
+        }
+        .validate()
+        .unwrap_err();
         assert_eq!(e.len(), 2);
-        assert!(e[0].to_string().contains("mean: must be a finite number > 0 (got -1)"));
-        let e = Dist::Empirical { values: vec![1.0, 2.0], weights: vec![0.0] }.sampler().unwrap_err();
+        assert!(
+            e[0].to_string()
+                .contains("mean: must be a finite number > 0 (got -1)")
+        );
+        let e = Dist::Empirical {
+            values: vec![1.0, 2.0],
+            weights: vec![0.0],
+        }
+        .sampler()
+        .unwrap_err();
         assert!(e.iter().any(|e| e.field == "weights"));
-        assert!(Dist::Triangular { min: 3.0, mode: 1.0, max: 2.0 }.validate().is_err());
+        assert!(
+            Dist::Triangular {
+                min: 3.0,
+                mode: 1.0,
+                max: 2.0
+            }
+            .validate()
+            .is_err()
+        );
         assert!(Dist::Erlang { k: 0, mean: 1.0 }.sampler().is_err());
         assert!(Dist::Exponential { mean: f64::NAN }.sampler().is_err());
     }

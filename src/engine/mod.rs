@@ -14,8 +14,8 @@ mod stream;
 pub use arrival::{ArrivalGen, Arrivals, RateProfile, Segment};
 pub use dist::{Dist, DistError, Sampler, unit};
 pub use network::{
-    Branch, CapacitySegment, Class, ClassId, Discipline, Network, NetworkBuilder, NetworkError, Node,
-    NodeId, NodeKind, Source, Target,
+    Branch, CapacitySegment, Class, ClassId, Discipline, Network, NetworkBuilder, NetworkError,
+    Node, NodeId, NodeKind, Source, Target,
 };
 pub use queue::{EventQueue, key_before, time_bits};
 pub use sim::{

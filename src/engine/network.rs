@@ -119,7 +119,9 @@ pub enum NetworkError {
         error: DistError,
     },
     /// A station can never serve anyone.
-    #[error("node {node}: a station needs at least one server (or a schedule with servers on duty)")]
+    #[error(
+        "node {node}: a station needs at least one server (or a schedule with servers on duty)"
+    )]
     NoServers {
         /// Node name.
         node: String,
@@ -153,13 +155,17 @@ pub enum NetworkError {
         index: usize,
     },
     /// Customers of a class can circulate forever.
-    #[error("class {class}: the routing has a loop that customers never leave (the traffic equations have no solution); give the loop an exit")]
+    #[error(
+        "class {class}: the routing has a loop that customers never leave (the traffic equations have no solution); give the loop an exit"
+    )]
     NeverExits {
         /// Class name.
         class: String,
     },
     /// A station's offered load is at least its capacity: its queue would grow without bound.
-    #[error("node {node}: offered load {load:.3} of capacity (ρ = {rho:.3} ≥ 1): the queue would grow without bound; add servers, shorten service or lower arrival rates")]
+    #[error(
+        "node {node}: offered load {load:.3} of capacity (ρ = {rho:.3} ≥ 1): the queue would grow without bound; add servers, shorten service or lower arrival rates"
+    )]
     Unstable {
         /// Node name.
         node: String,
@@ -210,14 +216,20 @@ impl Network {
         let (nn, nc) = (nodes.len(), classes.len());
         let dist_err = |place: String, es: Vec<DistError>, errors: &mut Vec<NetworkError>| {
             for error in es {
-                errors.push(NetworkError::Dist { place: place.clone(), error });
+                errors.push(NetworkError::Dist {
+                    place: place.clone(),
+                    error,
+                });
             }
         };
 
         let mut service = Vec::with_capacity(nn);
         for node in &nodes {
             if node.service.len() != nc {
-                errors.push(NetworkError::Index { what: "service class", index: node.service.len() });
+                errors.push(NetworkError::Index {
+                    what: "service class",
+                    index: node.service.len(),
+                });
                 continue;
             }
             let mut per_class = Vec::with_capacity(nc);
@@ -232,9 +244,14 @@ impl Network {
                 }
             }
             service.push(per_class);
-            if let NodeKind::Station { servers, schedule, .. } = &node.kind {
+            if let NodeKind::Station {
+                servers, schedule, ..
+            } = &node.kind
+            {
                 match schedule {
-                    None if *servers == 0 => errors.push(NetworkError::NoServers { node: node.name.clone() }),
+                    None if *servers == 0 => errors.push(NetworkError::NoServers {
+                        node: node.name.clone(),
+                    }),
                     Some(segs) => {
                         for (i, s) in segs.iter().enumerate() {
                             if !(s.duration.is_finite() && s.duration > 0.0) {
@@ -246,7 +263,9 @@ impl Network {
                             }
                         }
                         if segs.iter().all(|s| s.servers == 0) {
-                            errors.push(NetworkError::NoServers { node: node.name.clone() });
+                            errors.push(NetworkError::NoServers {
+                                node: node.name.clone(),
+                            });
                         }
                     }
                     None => {}
@@ -266,10 +285,16 @@ impl Network {
         let mut arrivals = Vec::with_capacity(sources.len());
         for s in &sources {
             if s.class >= nc {
-                errors.push(NetworkError::Index { what: "class", index: s.class });
+                errors.push(NetworkError::Index {
+                    what: "class",
+                    index: s.class,
+                });
             }
             if s.node >= nn {
-                errors.push(NetworkError::Index { what: "node", index: s.node });
+                errors.push(NetworkError::Index {
+                    what: "node",
+                    index: s.node,
+                });
             }
             match s.arrivals.generator() {
                 Ok(g) => arrivals.push(g),
@@ -279,12 +304,18 @@ impl Network {
 
         let mut tables = Vec::with_capacity(nn);
         if routes.len() != nn {
-            errors.push(NetworkError::Index { what: "routing node", index: routes.len() });
+            errors.push(NetworkError::Index {
+                what: "routing node",
+                index: routes.len(),
+            });
         }
         for (i, per_class) in routes.iter().enumerate().take(nn) {
             let mut row = Vec::with_capacity(nc);
             if per_class.len() != nc {
-                errors.push(NetworkError::Index { what: "routing class", index: per_class.len() });
+                errors.push(NetworkError::Index {
+                    what: "routing class",
+                    index: per_class.len(),
+                });
             }
             for (k, branches) in per_class.iter().enumerate().take(nc) {
                 let bad = |message: String| NetworkError::Routing {
@@ -295,12 +326,18 @@ impl Network {
                 let mut sum = 0.0;
                 for (b, br) in branches.iter().enumerate() {
                     if !(br.p.is_finite() && (0.0..=1.0).contains(&br.p)) {
-                        errors.push(bad(format!("branch {b}: probability must be in [0, 1] (got {})", br.p)));
+                        errors.push(bad(format!(
+                            "branch {b}: probability must be in [0, 1] (got {})",
+                            br.p
+                        )));
                     }
-                    if let Target::Node(j) = br.to {
-                        if j >= nn {
-                            errors.push(NetworkError::Index { what: "node", index: j });
-                        }
+                    if let Target::Node(j) = br.to
+                        && j >= nn
+                    {
+                        errors.push(NetworkError::Index {
+                            what: "node",
+                            index: j,
+                        });
                     }
                     sum += br.p;
                 }
@@ -339,9 +376,15 @@ impl Network {
                 })
             })
             .collect();
-        if unstable.is_empty() { Ok(net) } else { Err(unstable) }
+        if unstable.is_empty() {
+            Ok(net)
+        } else {
+            Err(unstable)
+        }
     }
 
+    // Matrix code reads best with explicit indices.
+    #[allow(clippy::needless_range_loop)]
     /// Solves the traffic equations λ_k = λ0_k + P_kᵀ λ_k for each class by
     /// Gaussian elimination with partial pivoting.
     fn solve_traffic(&self) -> Result<Vec<Vec<f64>>, Vec<NetworkError>> {
@@ -366,9 +409,14 @@ impl Network {
             }
             let x = gauss(a, b).filter(|x| x.iter().all(|v| v.is_finite() && *v >= -1e-9));
             match x {
-                Some(x) => x.iter().enumerate().for_each(|(i, v)| lambda[i][k] = v.max(0.0)),
+                Some(x) => x
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, v)| lambda[i][k] = v.max(0.0)),
                 None => {
-                    return Err(vec![NetworkError::NeverExits { class: self.classes[k].name.clone() }]);
+                    return Err(vec![NetworkError::NeverExits {
+                        class: self.classes[k].name.clone(),
+                    }]);
                 }
             }
         }
@@ -391,10 +439,21 @@ impl Network {
     pub fn mean_capacity(&self, i: NodeId) -> Option<f64> {
         match &self.nodes[i].kind {
             NodeKind::Delay => None,
-            NodeKind::Station { servers, schedule: None, .. } => Some(f64::from(*servers)),
-            NodeKind::Station { schedule: Some(s), .. } => {
+            NodeKind::Station {
+                servers,
+                schedule: None,
+                ..
+            } => Some(f64::from(*servers)),
+            NodeKind::Station {
+                schedule: Some(s), ..
+            } => {
                 let period: f64 = s.iter().map(|p| p.duration).sum();
-                Some(s.iter().map(|p| p.duration * f64::from(p.servers)).sum::<f64>() / period)
+                Some(
+                    s.iter()
+                        .map(|p| p.duration * f64::from(p.servers))
+                        .sum::<f64>()
+                        / period,
+                )
             }
         }
     }
@@ -452,6 +511,7 @@ fn compile_route(branches: &[Branch]) -> RouteTable {
 }
 
 /// Solves `a x = b`; `None` if `a` is singular.
+#[allow(clippy::needless_range_loop)] // matrix code reads best with explicit indices
 fn gauss(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     let n = b.len();
     for col in 0..n {
@@ -497,7 +557,11 @@ impl NetworkBuilder {
 
     /// Adds a class; returns its id. Add all classes before nodes.
     pub fn class(&mut self, name: &str, priority: i32, due: Option<Dist>) -> ClassId {
-        self.classes.push(Class { name: name.into(), priority, due });
+        self.classes.push(Class {
+            name: name.into(),
+            priority,
+            due,
+        });
         self.classes.len() - 1
     }
 
@@ -505,7 +569,11 @@ impl NetworkBuilder {
     pub fn station(&mut self, name: &str, servers: u32, service: Dist) -> NodeId {
         self.node(
             name,
-            NodeKind::Station { servers, discipline: Discipline::Fifo, schedule: None },
+            NodeKind::Station {
+                servers,
+                discipline: Discipline::Fifo,
+                schedule: None,
+            },
             service,
         )
     }
@@ -516,7 +584,11 @@ impl NetworkBuilder {
         if self.classes.is_empty() {
             self.class("default", 0, None);
         }
-        self.nodes.push(Node { name: name.into(), kind, service: vec![service; nc] });
+        self.nodes.push(Node {
+            name: name.into(),
+            kind,
+            service: vec![service; nc],
+        });
         self.routes.push(vec![Vec::new(); nc]);
         self.nodes.len() - 1
     }
@@ -528,8 +600,19 @@ impl NetworkBuilder {
     }
 
     /// Adds a source of `class` customers into `node`.
-    pub fn source(&mut self, name: &str, class: ClassId, node: NodeId, arrivals: Arrivals) -> &mut Self {
-        self.sources.push(Source { name: name.into(), class, node, arrivals });
+    pub fn source(
+        &mut self,
+        name: &str,
+        class: ClassId,
+        node: NodeId,
+        arrivals: Arrivals,
+    ) -> &mut Self {
+        self.sources.push(Source {
+            name: name.into(),
+            class,
+            node,
+            arrivals,
+        });
         self
     }
 
@@ -541,7 +624,10 @@ impl NetworkBuilder {
 
     /// Routes `class` customers leaving `from` to `to` with probability `p`.
     pub fn route(&mut self, from: NodeId, class: ClassId, to: NodeId, p: f64) -> &mut Self {
-        self.routes[from][class].push(Branch { to: Target::Node(to), p });
+        self.routes[from][class].push(Branch {
+            to: Target::Node(to),
+            p,
+        });
         self
     }
 
@@ -584,7 +670,10 @@ mod tests {
         let x = b.station("x", 1, Dist::exponential(0.1));
         let y = b.station("y", 1, Dist::exponential(0.1));
         b.poisson(x, 0.1).route(x, 0, y, 1.0).route(y, 0, x, 1.0);
-        assert!(matches!(b.build().unwrap_err()[0], NetworkError::NeverExits { .. }));
+        assert!(matches!(
+            b.build().unwrap_err()[0],
+            NetworkError::NeverExits { .. }
+        ));
     }
 
     #[test]

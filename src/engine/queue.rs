@@ -119,7 +119,11 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn push(&mut self, time: f64, event: E) -> u64 {
         let seq = self.reserve_seq();
-        self.heap.push(Entry { hi: time_bits(time), lo: seq, event });
+        self.heap.push(Entry {
+            hi: time_bits(time),
+            lo: seq,
+            event,
+        });
         seq
     }
 
@@ -180,10 +184,25 @@ mod tests {
 
     #[test]
     fn time_bits_order_is_total_cmp_order() {
-        let xs = [f64::NEG_INFINITY, -1e300, -1.0, -0.0, 0.0, 1e-300, 1.0, 2.5, 1e300, f64::INFINITY];
+        let xs = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.0,
+            -0.0,
+            0.0,
+            1e-300,
+            1.0,
+            2.5,
+            1e300,
+            f64::INFINITY,
+        ];
         for a in xs {
             for b in xs {
-                assert_eq!(time_bits(a).cmp(&time_bits(b)), a.total_cmp(&b), "{a} vs {b}");
+                assert_eq!(
+                    time_bits(a).cmp(&time_bits(b)),
+                    a.total_cmp(&b),
+                    "{a} vs {b}"
+                );
             }
         }
     }

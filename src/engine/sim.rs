@@ -34,6 +34,13 @@ pub trait Router {
     fn route(&mut self, node: NodeId, customer: &mut Customer, now: f64) -> Target;
 }
 
+impl<R: Router + ?Sized> Router for &mut R {
+    #[inline]
+    fn route(&mut self, node: NodeId, customer: &mut Customer, now: f64) -> Target {
+        (**self).route(node, customer, now)
+    }
+}
+
 /// Routes by the network's probability tables, one random stream per node.
 #[derive(Clone, Debug)]
 pub struct TableRouter<'a> {
@@ -86,7 +93,12 @@ pub struct RunConfig {
 impl RunConfig {
     /// Run until `horizon`, tallying after `warmup`.
     pub fn horizon(horizon: f64, warmup: f64) -> Self {
-        Self { horizon, warmup, max_customers: None, max_in_flight: 10_000_000 }
+        Self {
+            horizon,
+            warmup,
+            max_customers: None,
+            max_in_flight: 10_000_000,
+        }
     }
 
     /// Run until `n` customers have left the network, with no warm-up.
@@ -168,6 +180,9 @@ pub struct RunResult {
     pub events: u64,
     /// Customers who left the network over the whole run.
     pub customers: u64,
+    /// Most customers in flight at once (the customer arena's high-water
+    /// mark): memory is bounded by this, not by the customers simulated.
+    pub peak_in_flight: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -196,7 +211,10 @@ impl PackedEv {
     fn unpack(self) -> Ev {
         let node = ((self.0 >> 32) & 0x3FFF_FFFF) as u32;
         match self.0 >> 62 {
-            0 => Ev::Done { node, cust: self.0 as u32 },
+            0 => Ev::Done {
+                node,
+                cust: self.0 as u32,
+            },
             1 => Ev::Capacity { node },
             _ => Ev::Warmup,
         }
@@ -222,7 +240,9 @@ impl PartialOrd for Keyed {
 }
 impl Ord for Keyed {
     fn cmp(&self, o: &Self) -> Ordering {
-        o.key.total_cmp(&self.key).then_with(|| o.seq.cmp(&self.seq))
+        o.key
+            .total_cmp(&self.key)
+            .then_with(|| o.seq.cmp(&self.seq))
     }
 }
 
@@ -245,7 +265,11 @@ impl WaitQueue {
         match self {
             WaitQueue::Fifo(q) => q.push_back(cust),
             WaitQueue::Keyed { heap, seq } => {
-                heap.push(Keyed { key, seq: *seq, cust });
+                heap.push(Keyed {
+                    key,
+                    seq: *seq,
+                    cust,
+                });
                 *seq += 1;
             }
         }
@@ -365,7 +389,11 @@ impl<'a, R: Router> Sim<'a, R> {
         for (i, node) in net.nodes().iter().enumerate() {
             let rng = streams.stream("service", &[i as u64]);
             let (station, discipline, capacity, schedule) = match &node.kind {
-                NodeKind::Station { servers, discipline, schedule } => {
+                NodeKind::Station {
+                    servers,
+                    discipline,
+                    schedule,
+                } => {
                     let cap = schedule.as_ref().map_or(*servers, |s| s[0].servers);
                     (true, *discipline, cap, schedule.as_ref())
                 }
@@ -376,7 +404,10 @@ impl<'a, R: Router> Sim<'a, R> {
             }
             let queue = match discipline {
                 Discipline::Fifo => WaitQueue::Fifo(VecDeque::new()),
-                _ => WaitQueue::Keyed { heap: BinaryHeap::new(), seq: 0 },
+                _ => WaitQueue::Keyed {
+                    heap: BinaryHeap::new(),
+                    seq: 0,
+                },
             };
             nodes.push(NodeState {
                 station,
@@ -493,7 +524,13 @@ impl<'a, R: Router> Sim<'a, R> {
             Some(s) => now + s.sample(&mut self.due_rngs[class]),
             None => f64::INFINITY,
         };
-        let cust = self.alloc(Customer { class: class as u32, created: now, arrived: now, due, tag: 0 })?;
+        let cust = self.alloc(Customer {
+            class: class as u32,
+            created: now,
+            arrived: now,
+            due,
+            tag: 0,
+        })?;
         self.net_area -= now;
         self.in_net += 1;
         self.net_arrivals += 1;
@@ -531,7 +568,6 @@ impl<'a, R: Router> Sim<'a, R> {
         self.customers.push(c);
         Ok((self.customers.len() - 1) as u32)
     }
-
 
     #[inline]
     fn enter(&mut self, node: NodeId, cust: u32) {
@@ -597,13 +633,16 @@ impl<'a, R: Router> Sim<'a, R> {
         if self.nodes[node].station {
             self.start_next(node);
         }
-        let target = self.router.route(node, &mut self.customers[cust as usize], now);
+        let target = self
+            .router
+            .route(node, &mut self.customers[cust as usize], now);
         match target {
             Target::Node(j) => self.enter(j, cust),
             Target::Exit => {
                 self.net_area += now;
                 self.in_net -= 1;
-                self.net_sojourn.add(now - self.customers[cust as usize].created);
+                self.net_sojourn
+                    .add(now - self.customers[cust as usize].created);
                 self.free.push(cust);
                 self.n_customers += 1;
             }
@@ -612,7 +651,11 @@ impl<'a, R: Router> Sim<'a, R> {
 
     fn capacity_change(&mut self, node: NodeId) {
         let now = self.now;
-        let NodeKind::Station { schedule: Some(segs), .. } = &self.net.nodes()[node].kind else {
+        let NodeKind::Station {
+            schedule: Some(segs),
+            ..
+        } = &self.net.nodes()[node].kind
+        else {
             return;
         };
         let n = &mut self.nodes[node];
@@ -620,7 +663,8 @@ impl<'a, R: Router> Sim<'a, R> {
         n.sched_pos = (n.sched_pos + 1) % segs.len();
         let seg = segs[n.sched_pos];
         n.capacity = seg.servers;
-        self.events.push(now + seg.duration, PackedEv::capacity(node));
+        self.events
+            .push(now + seg.duration, PackedEv::capacity(node));
         while self.start_next(node) {}
     }
 
@@ -655,7 +699,11 @@ impl<'a, R: Router> Sim<'a, R> {
                     sojourn: n.sojourn,
                     mean_queue: per(n.q_area),
                     mean_in_node: per(n.q_area + n.busy_area),
-                    utilisation: if n.station { n.busy_area / n.cap_area } else { f64::NAN },
+                    utilisation: if n.station {
+                        n.busy_area / n.cap_area
+                    } else {
+                        f64::NAN
+                    },
                 }
             })
             .collect();
@@ -668,6 +716,7 @@ impl<'a, R: Router> Sim<'a, R> {
             end_time: now,
             events: self.n_events,
             customers: self.n_customers,
+            peak_in_flight: self.customers.len(),
         }
     }
 }

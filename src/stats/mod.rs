@@ -172,7 +172,11 @@ mod tests {
         let (mut a, mut b, mut all) = (Tally::new(), Tally::new(), Tally::new());
         for i in 0..100 {
             let x = (i as f64).sin() * 10.0 + 3.0;
-            if i % 3 == 0 { a.add(x) } else { b.add(x) }
+            if i % 3 == 0 {
+                a.add(x)
+            } else {
+                b.add(x)
+            }
             all.add(x);
         }
         a.merge(&b);

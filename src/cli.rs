@@ -1,0 +1,258 @@
+//! Command-line definitions (clap) and dispatch; no model logic lives here.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use motcua::experiment::{self, bench, validate};
+use motcua::report::{Align, num, table};
+use motcua::scenario;
+
+/// motcua: a parallel discrete-event simulator for the capacity planning of
+/// public-service one-stop desks.
+#[derive(Debug, Parser)]
+#[command(name = "motcua", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the engine against queueing theory (Erlang C, Pollaczek–Khinchine, Jackson, Little); exit 1 if any check fails.
+    Validate {
+        /// A tenth of the reference size, with a 5% tolerance instead of 2%.
+        #[arg(long)]
+        quick: bool,
+        /// Master seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Worker threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Print the table as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Hide the progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Measure engine throughput on the M/M/c reference (c = 10, λ = 9, μ = 1, 10⁶ customers, one thread).
+    Bench {
+        /// Print one JSON object instead of the text summary.
+        #[arg(long)]
+        json: bool,
+        /// Timed runs; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    },
+    /// Run a network file (a generic queueing network) and print per-node statistics.
+    Network {
+        /// The network file (TOML); see scenarios/validation/.
+        file: PathBuf,
+        /// Replications (default: the file's).
+        #[arg(long)]
+        replications: Option<u64>,
+        /// Master seed (default: the file's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Hide the progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+/// What the process should exit with.
+pub(crate) enum Outcome {
+    /// Everything passed.
+    Ok,
+    /// A check or threshold was breached.
+    Breached,
+}
+
+/// Parses arguments and runs the command.
+pub(crate) fn run() -> Result<Outcome> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate {
+            quick,
+            seed,
+            threads,
+            json,
+            quiet,
+        } => cmd_validate(quick, seed, threads, json, quiet),
+        Command::Bench { json, repeat } => cmd_bench(json, repeat),
+        Command::Network {
+            file,
+            replications,
+            seed,
+            threads,
+            json,
+            quiet,
+        } => cmd_network(file, replications, seed, threads, json, quiet),
+    }
+}
+
+fn quiet_or_piped(quiet: bool) -> bool {
+    quiet || !std::io::stderr().is_terminal()
+}
+
+fn cmd_validate(
+    quick: bool,
+    seed: u64,
+    threads: usize,
+    json: bool,
+    quiet: bool,
+) -> Result<Outcome> {
+    let size = if quick {
+        validate::Size::Quick
+    } else {
+        validate::Size::Reference
+    };
+    let cases = validate::suite(size);
+    let pb = experiment::progress_bar(
+        validate::total_replications(&cases),
+        quiet_or_piped(quiet),
+        "replications",
+    );
+    let start = std::time::Instant::now();
+    let report = validate::run_suite(&cases, size, seed, threads, &pb)?;
+    pb.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let rows: Vec<Vec<String>> = report
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.case.clone(),
+                    r.metric.clone(),
+                    num(r.analytic, 5),
+                    num(r.simulated.mean, 5),
+                    format!(
+                        "[{}, {}]",
+                        num(r.simulated.ci_low, 5),
+                        num(r.simulated.ci_high, 5)
+                    ),
+                    format!("{:.2}%", 100.0 * r.rel_error),
+                    if r.pass { "pass".into() } else { "FAIL".into() },
+                ]
+            })
+            .collect();
+        let h = [
+            ("case", Align::Left),
+            ("metric", Align::Left),
+            ("analytic", Align::Right),
+            ("simulated", Align::Right),
+            ("95% CI", Align::Left),
+            ("rel. error", Align::Right),
+            ("pass", Align::Left),
+        ];
+        print!("{}", table(&h, &rows));
+        let failed = report.rows.iter().filter(|r| !r.pass).count();
+        println!(
+            "\n{} checks, {} passed, {} failed; tolerance {}%; intervals are simultaneous 95% over all checks (Bonferroni, each at {:.3}%); {} customers, {} events in {:.1} s",
+            report.rows.len(),
+            report.rows.len() - failed,
+            failed,
+            100.0 * report.tolerance,
+            100.0 * report.check_level,
+            report.customers,
+            report.events,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(if report.passed() {
+        Outcome::Ok
+    } else {
+        Outcome::Breached
+    })
+}
+
+fn cmd_bench(json: bool, repeat: usize) -> Result<Outcome> {
+    let r = bench::engine_mmc(repeat)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!(
+            "{}: M/M/c, c = 10, lambda = 9, mu = 1, one thread, median of {} runs",
+            r.name, r.repeats
+        );
+        println!("  customers   {:>12}", r.customers);
+        println!("  events      {:>12}", r.events);
+        println!(
+            "  wall        {:>12.4} s (fastest {:.4} s)",
+            r.wall_s, r.wall_s_min
+        );
+        println!("  customers/s {:>12.0}", r.customers_per_s);
+        println!("  events/s    {:>12.0}", r.events_per_s);
+        println!("  counting rule: {}", r.counting_rule);
+    }
+    Ok(Outcome::Ok)
+}
+
+fn cmd_network(
+    file: PathBuf,
+    replications: Option<u64>,
+    seed: Option<u64>,
+    threads: usize,
+    json: bool,
+    quiet: bool,
+) -> Result<Outcome> {
+    let f = scenario::network::load(&file)?;
+    let reps = replications.unwrap_or(f.replications);
+    anyhow::ensure!(reps >= 1, "--replications must be ≥ 1 (got 0)");
+    let seed = seed.unwrap_or(f.seed);
+    let pb = experiment::progress_bar(reps, quiet_or_piped(quiet), "replications");
+    let results = experiment::run_replications(&f.network, &f.run, seed, reps, threads, &pb)
+        .with_context(|| format!("{}: run failed", file.display()))?;
+    pb.finish_and_clear();
+    let s = experiment::summarise(&results, seed, 0.95);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(Outcome::Ok);
+    }
+    let ci =
+        |x: &motcua::stats::Summary| format!("{} ± {}", num(x.mean, 4), num(x.half_width(), 2));
+    let rows: Vec<Vec<String>> = s
+        .nodes
+        .iter()
+        .map(|n| {
+            vec![
+                n.name.clone(),
+                ci(&n.throughput),
+                ci(&n.wait),
+                ci(&n.sojourn),
+                ci(&n.queue),
+                ci(&n.utilisation),
+            ]
+        })
+        .collect();
+    println!("{} — {} replications, seed {}, 95% CI", f.name, reps, seed);
+    let h = [
+        ("node", Align::Left),
+        ("throughput", Align::Right),
+        ("wait", Align::Right),
+        ("sojourn", Align::Right),
+        ("queue (Lq)", Align::Right),
+        ("utilisation", Align::Right),
+    ];
+    print!("{}", table(&h, &rows));
+    println!(
+        "network: mean sojourn {}, mean in network {}; {} customers, {} events",
+        ci(&s.network_sojourn),
+        ci(&s.in_network),
+        s.customers,
+        s.events
+    );
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,167 @@
+//! The `motcua` command as users call it: exit codes, error messages, outputs.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn motcua(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("motcua-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn validate_quick_prints_the_table_and_exits_zero() {
+    let o = motcua(&["validate", "--quick"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    for col in [
+        "case",
+        "metric",
+        "analytic",
+        "simulated",
+        "95% CI",
+        "rel. error",
+        "pass",
+    ] {
+        assert!(out.contains(col), "missing column {col}");
+    }
+    assert!(out.contains("0 failed"));
+    assert!(!out.contains("FAIL"));
+}
+
+#[test]
+fn bench_json_reports_throughput_with_its_counts() {
+    let o = motcua(&["bench", "--json", "--repeat", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["name"], "engine-mmc");
+    assert_eq!(v["customers"], 1_000_000);
+    assert_eq!(v["threads"], 1);
+    // Every customer arrives and completes service once: 2 events each, give or take those in flight.
+    let events = v["events"].as_u64().unwrap();
+    assert!((2_000_000..2_000_100).contains(&events), "{events}");
+    for key in ["wall_s", "customers_per_s", "events_per_s"] {
+        assert!(v[key].as_f64().unwrap() > 0.0, "{key}");
+    }
+    assert!(v["counting_rule"].as_str().unwrap().contains("events ="));
+}
+
+#[test]
+fn a_malformed_network_file_gets_every_error_with_its_path_and_exit_code_two() {
+    let p = temp_file(
+        "bad.toml",
+        r#"
+[run]
+horizon = 100.0
+replications = 0
+[[node]]
+name = "desk"
+servers = 0
+service = { dist = "gamma", mean = 1.0, sd = -1.0 }
+route = [{ to = "office", p = 0.2 }]
+[[source]]
+node = "desk"
+class = "vip"
+arrivals = { process = "poisson", rate = 1.0 }
+"#,
+    );
+    let o = motcua(&["network", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    let file = p.display().to_string();
+    for needle in [
+        format!("{file}: run.replications: must be ≥ 1 (got 0)"),
+        format!("{file}: node[0].servers: must be ≥ 1 (got 0)"),
+        format!("{file}: node[0].service.sd: must be a finite number > 0 (got -1)"),
+        format!("{file}: node[0].route[0].to: unknown node `office`; expected one of: desk"),
+        format!("{file}: source[0].class: unknown class `vip`"),
+    ] {
+        assert!(e.contains(&needle), "missing {needle:?} in:\n{e}");
+    }
+    assert!(!e.contains("panicked"));
+}
+
+#[test]
+fn an_unknown_key_and_a_wrong_type_are_reported_together() {
+    let p = temp_file(
+        "typo.toml",
+        r#"
+[run]
+horizon = "long"
+[[node]]
+name = "desk"
+servers = 1
+sevrice = { dist = "exponential", mean = 1.0 }
+[[source]]
+node = "desk"
+arrivals = { process = "poisson", rate = 0.5 }
+"#,
+    );
+    let o = motcua(&["network", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("run.horizon: invalid type: string \"long\", expected f64"),
+        "{e}"
+    );
+    assert!(
+        e.contains("node[0].sevrice: unknown field `sevrice`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unstable_network_is_refused_before_it_runs() {
+    let p = temp_file(
+        "overload.toml",
+        r#"
+[run]
+horizon = 1.0e9
+[[node]]
+name = "desk"
+servers = 2
+service = { dist = "exponential", mean = 1.0 }
+[[source]]
+node = "desk"
+arrivals = { process = "poisson", rate = 2.5 }
+"#,
+    );
+    let o = motcua(&["network", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("node[0]: offered load 2.500 of capacity (ρ = 1.250 ≥ 1)"),
+        "{e}"
+    );
+    assert!(e.contains("add servers"), "{e}");
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error_not_a_panic() {
+    let o = motcua(&["network", "no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("no/such/file.toml: cannot read the file"), "{e}");
+}
+
+#[test]
+fn every_shipped_validation_network_runs() {
+    for entry in std::fs::read_dir("scenarios/validation").unwrap() {
+        let p = entry.unwrap().path();
+        let o = motcua(&["network", p.to_str().unwrap(), "--replications", "2", "-q"]);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", p.display(), stderr(&o));
+    }
+}

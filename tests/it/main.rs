@@ -1,0 +1,7 @@
+//! Integration tests: one binary, grouped by subject (ripgrep style).
+
+mod cli;
+mod determinism;
+mod engine;
+mod queue_fuzz;
+mod theory;

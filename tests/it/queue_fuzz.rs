@@ -1,0 +1,60 @@
+//! The event queue driven against a `BTreeMap` oracle with a million seeded random operations.
+
+use std::collections::BTreeMap;
+
+use motcua::engine::{EventQueue, Streams, time_bits, unit};
+use rand::Rng;
+
+#[test]
+fn event_queue_agrees_with_a_btreemap_oracle_over_a_million_operations() {
+    let mut rng = Streams::new(2024, 0).stream("queue-fuzz", &[]);
+    let mut q: EventQueue<u64> = EventQueue::new();
+    // The oracle orders by (total-order time bits, insertion sequence).
+    let mut oracle: BTreeMap<(u64, u64), (f64, u64)> = BTreeMap::new();
+    let mut next_payload = 0u64;
+    let mut now = 0.0f64;
+    let mut pops = 0u64;
+    for _ in 0..1_000_000 {
+        let r = rng.next_u64();
+        if r % 100 < 55 || oracle.is_empty() {
+            // Push: many exact ties (coarse grid) and some fine-grained times,
+            // sometimes at the current time, never in the past.
+            let dt = match r % 4 {
+                0 => 0.0,
+                1 => (rng.next_u64() % 8) as f64 * 0.5,
+                _ => unit(&mut rng) * 10.0,
+            };
+            let t = now + dt;
+            let seq = q.push(t, next_payload);
+            oracle.insert((time_bits(t), seq), (t, next_payload));
+            next_payload += 1;
+        } else {
+            let got = q.pop().expect("queue and oracle both non-empty");
+            let ((_, seq), (t, payload)) = oracle.pop_first().expect("oracle non-empty");
+            assert_eq!(got.0.to_bits(), t.to_bits(), "pop {pops}: time");
+            assert_eq!(got.1, seq, "pop {pops}: sequence");
+            assert_eq!(got.2, payload, "pop {pops}: payload");
+            now = t;
+            pops += 1;
+        }
+        assert_eq!(q.len(), oracle.len());
+    }
+    while let Some(got) = q.pop() {
+        let (_, (t, payload)) = oracle.pop_first().expect("oracle non-empty");
+        assert_eq!((got.0.to_bits(), got.2), (t.to_bits(), payload));
+    }
+    assert!(oracle.is_empty());
+    assert!(pops > 400_000);
+}
+
+#[test]
+fn peek_key_matches_the_next_pop() {
+    let mut q = EventQueue::new();
+    for (i, t) in [3.0, 1.0, 2.0, 1.0].into_iter().enumerate() {
+        q.push(t, i);
+    }
+    while let Some(k) = q.peek_key() {
+        let (t, s, _) = q.pop().unwrap();
+        assert_eq!((k.0.to_bits(), k.1), (t.to_bits(), s));
+    }
+}
