@@ -212,7 +212,7 @@ pub enum ArrivalGen {
 
 impl ArrivalGen {
     /// The time of the next arrival after one at `now`.
-    #[inline]
+    #[inline(always)]
     pub fn next_after<R: Rng + ?Sized>(&self, now: f64, rng: &mut R) -> f64 {
         match self {
             ArrivalGen::Poisson { mean_gap } => {

@@ -352,7 +352,7 @@ pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 
 impl Sampler {
     /// Draws one value.
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Sampler::Exponential(mean) => {

@@ -191,10 +191,13 @@ pub struct Network {
     nodes: Vec<Node>,
     sources: Vec<Source>,
     routes: Vec<Vec<Vec<Branch>>>,
-    pub(crate) service: Vec<Vec<Sampler>>,
+    /// Service samplers, flattened: index `node * n_classes + class`.
+    pub(crate) service: Vec<Sampler>,
     pub(crate) due: Vec<Option<Sampler>>,
     pub(crate) arrivals: Vec<ArrivalGen>,
-    pub(crate) tables: Vec<Vec<RouteTable>>,
+    /// Routing tables, flattened: index `node * n_classes + class`.
+    pub(crate) tables: Vec<RouteTable>,
+    pub(crate) n_classes: usize,
     lambda: Vec<Vec<f64>>,
 }
 
@@ -355,14 +358,15 @@ impl Network {
         }
 
         let mut net = Self {
+            n_classes: classes.len(),
             classes,
             nodes,
             sources,
             routes,
-            service,
+            service: service.into_iter().flatten().collect(),
             due,
             arrivals,
-            tables,
+            tables: tables.into_iter().flatten().collect(),
             lambda: Vec::new(),
         };
         net.lambda = net.solve_traffic()?;

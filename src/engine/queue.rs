@@ -127,6 +127,12 @@ impl<E: Copy> EventQueue<E> {
         seq
     }
 
+    /// The packed order key of the earliest event, if any (see [`order_key`]).
+    #[inline]
+    pub fn peek_order_key(&self) -> Option<u128> {
+        self.heap.peek().map(Entry::key)
+    }
+
     /// The (time, sequence) key of the earliest event, if any.
     #[inline]
     pub fn peek_key(&self) -> Option<(f64, u64)> {
@@ -148,6 +154,19 @@ impl<E: Copy> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
+}
+
+/// The queue's total order as one integer: (time bits, sequence) packed into a
+/// `u128`, so that `order_key(a) < order_key(b)` exactly when `a` pops first.
+#[inline(always)]
+pub fn order_key(time: f64, seq: u64) -> u128 {
+    (u128::from(time_bits(time)) << 64) | u128::from(seq)
+}
+
+/// The time of a packed order key.
+#[inline(always)]
+pub fn order_key_time(key: u128) -> f64 {
+    bits_time((key >> 64) as u64)
 }
 
 /// Whether key `a` comes strictly before key `b` in the queue's order.

@@ -7,23 +7,23 @@ use serde::Serialize;
 
 use super::dist::unit;
 use super::network::{Discipline, Network, NodeId, NodeKind, RouteTable, Target};
-use super::queue::{EventQueue, key_before};
+use super::queue::{EventQueue, order_key, order_key_time};
 use super::stream::{Stream, Streams};
 use crate::stats::Tally;
 
-/// A customer in flight. `tag` is free for the model that drives the kernel.
+/// A customer in flight (32 bytes). `tag` is free for the model that drives the kernel.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Customer {
     /// Class index.
     pub class: u32,
+    /// Free for the driving model (e.g. an index into its own arena).
+    pub tag: u32,
     /// Time the customer entered the network.
     pub created: f64,
     /// Time the customer entered its current node.
     pub arrived: f64,
     /// Due time (for earliest-deadline-first queues; `+∞` when none).
     pub due: f64,
-    /// Free for the driving model.
-    pub tag: u64,
 }
 
 /// Decides where a customer goes after a node. The kernel is generic over it
@@ -44,7 +44,8 @@ impl<R: Router + ?Sized> Router for &mut R {
 /// Routes by the network's probability tables, one random stream per node.
 #[derive(Clone, Debug)]
 pub struct TableRouter<'a> {
-    tables: &'a [Vec<RouteTable>],
+    tables: &'a [RouteTable],
+    n_classes: usize,
     rngs: Vec<Stream>,
 }
 
@@ -53,6 +54,7 @@ impl<'a> TableRouter<'a> {
     pub fn new(net: &'a Network, streams: &Streams) -> Self {
         Self {
             tables: &net.tables,
+            n_classes: net.n_classes,
             rngs: (0..net.nodes().len())
                 .map(|i| streams.stream("route", &[i as u64]))
                 .collect(),
@@ -63,7 +65,7 @@ impl<'a> TableRouter<'a> {
 impl Router for TableRouter<'_> {
     #[inline]
     fn route(&mut self, node: NodeId, customer: &mut Customer, _now: f64) -> Target {
-        match &self.tables[node][customer.class as usize] {
+        match &self.tables[node * self.n_classes + customer.class as usize] {
             RouteTable::Exit => Target::Exit,
             RouteTable::Always(t) => *t,
             RouteTable::Random { cum, targets } => {
@@ -298,6 +300,8 @@ struct NodeState {
     arrivals: u64,
     departures: u64,
     waited: u64,
+    /// Customers served at once (wait 0), added to `wait` when the run ends.
+    zero_waits: u64,
     wait: Tally,
     sojourn: Tally,
 }
@@ -315,6 +319,7 @@ impl NodeState {
         self.arrivals = 0;
         self.departures = 0;
         self.waited = 0;
+        self.zero_waits = 0;
         self.wait = Tally::new();
         self.sojourn = Tally::new();
     }
@@ -326,8 +331,10 @@ impl NodeState {
         self.last = now;
     }
 
-    /// Closes the integrals at the end of the window.
+    /// Closes the integrals and tallies at the end of the window.
     fn close(&mut self, now: f64) {
+        self.wait.add_repeated(0.0, self.zero_waits);
+        self.zero_waits = 0;
         self.q_area += self.queue.len() as f64 * now;
         self.busy_area += f64::from(self.busy) * now;
         self.flush_capacity(now);
@@ -335,8 +342,8 @@ impl NodeState {
 }
 
 struct SourceState {
-    next: f64,
-    seq: u64,
+    /// Order key (time, sequence) of the next arrival; see [`order_key`].
+    key: u128,
     rng: Stream,
 }
 
@@ -424,6 +431,7 @@ impl<'a, R: Router> Sim<'a, R> {
                 arrivals: 0,
                 departures: 0,
                 waited: 0,
+                zero_waits: 0,
                 wait: Tally::new(),
                 sojourn: Tally::new(),
             });
@@ -435,8 +443,8 @@ impl<'a, R: Router> Sim<'a, R> {
         for (i, arr) in net.arrivals.iter().enumerate() {
             let mut rng = streams.stream("arrival", &[i as u64]);
             let next = arr.next_after(0.0, &mut rng);
-            let seq = events.reserve_seq();
-            sources.push(SourceState { next, seq, rng });
+            let key = order_key(next, events.reserve_seq());
+            sources.push(SourceState { key, rng });
         }
         let due_rngs = (0..net.classes().len())
             .map(|k| streams.stream("due", &[k as u64]))
@@ -469,8 +477,7 @@ impl<'a, R: Router> Sim<'a, R> {
     fn pick_next_source(&mut self) {
         let mut best = 0;
         for i in 1..self.sources.len() {
-            let (a, b) = (&self.sources[i], &self.sources[best]);
-            if key_before((a.next, a.seq), (b.next, b.seq)) {
+            if self.sources[i].key < self.sources[best].key {
                 best = i;
             }
         }
@@ -480,12 +487,13 @@ impl<'a, R: Router> Sim<'a, R> {
     fn run(&mut self, cfg: &RunConfig) -> Result<(), RunError> {
         let max_customers = cfg.max_customers.unwrap_or(u64::MAX);
         loop {
-            let src = &self.sources[self.next_source];
-            let src_key = (src.next, src.seq);
-            let (from_source, t) = match self.events.peek_key() {
-                Some(k) if !key_before(src_key, k) => (false, k.0),
-                _ => (true, src_key.0),
+            // One integer compare orders the next arrival against the heap top.
+            let src_key = self.sources[self.next_source].key;
+            let (from_source, key) = match self.events.peek_order_key() {
+                Some(k) if k < src_key => (false, k),
+                _ => (true, src_key),
             };
+            let t = order_key_time(key);
             if t > cfg.horizon {
                 self.now = cfg.horizon;
                 break;
@@ -514,7 +522,7 @@ impl<'a, R: Router> Sim<'a, R> {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn arrival(&mut self, i: usize) -> Result<(), RunError> {
         let now = self.now;
         let net = self.net;
@@ -526,17 +534,17 @@ impl<'a, R: Router> Sim<'a, R> {
         };
         let cust = self.alloc(Customer {
             class: class as u32,
+            tag: 0,
             created: now,
             arrived: now,
             due,
-            tag: 0,
         })?;
         self.net_area -= now;
         self.in_net += 1;
         self.net_arrivals += 1;
         let src = &mut self.sources[i];
-        src.next = net.arrivals[i].next_after(now, &mut src.rng);
-        src.seq = self.events.reserve_seq();
+        let next = net.arrivals[i].next_after(now, &mut src.rng);
+        src.key = order_key(next, self.events.reserve_seq());
         if self.sources.len() > 1 {
             self.pick_next_source();
         }
@@ -544,7 +552,7 @@ impl<'a, R: Router> Sim<'a, R> {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn alloc(&mut self, c: Customer) -> Result<u32, RunError> {
         if let Some(i) = self.free.pop() {
             self.customers[i as usize] = c;
@@ -569,7 +577,7 @@ impl<'a, R: Router> Sim<'a, R> {
         Ok((self.customers.len() - 1) as u32)
     }
 
-    #[inline]
+    #[inline(always)]
     fn enter(&mut self, node: NodeId, cust: u32) {
         let now = self.now;
         let c = &mut self.customers[cust as usize];
@@ -581,8 +589,8 @@ impl<'a, R: Router> Sim<'a, R> {
         if !n.station || n.busy < n.capacity {
             n.busy += 1;
             n.busy_area -= now;
-            n.wait.add(0.0);
-            let s = self.net.service[node][class].sample(&mut n.rng);
+            n.zero_waits += 1;
+            let s = self.net.service[node * self.net.n_classes + class].sample(&mut n.rng);
             self.events.push(now + s, PackedEv::done(node, cust));
         } else {
             let key = match n.discipline {
@@ -596,7 +604,7 @@ impl<'a, R: Router> Sim<'a, R> {
     }
 
     /// Starts service of the next waiting customer at `node`, if a server is free.
-    #[inline]
+    #[inline(always)]
     fn start_next(&mut self, node: NodeId) -> bool {
         let now = self.now;
         let n = &mut self.nodes[node];
@@ -606,7 +614,7 @@ impl<'a, R: Router> Sim<'a, R> {
         let Some(next) = n.queue.pop() else {
             return false;
         };
-        let c = &self.customers[next as usize];
+        let c = self.customers[next as usize];
         let w = now - c.arrived;
         n.wait.add(w);
         if w > 0.0 {
@@ -615,34 +623,32 @@ impl<'a, R: Router> Sim<'a, R> {
         n.q_area += now;
         n.busy_area -= now;
         n.busy += 1;
-        let s = self.net.service[node][c.class as usize].sample(&mut n.rng);
+        let s = self.net.service[node * self.net.n_classes + c.class as usize].sample(&mut n.rng);
         self.events.push(now + s, PackedEv::done(node, next));
         true
     }
 
-    #[inline]
+    #[inline(always)]
     fn done(&mut self, node: NodeId, cust: u32) {
         let now = self.now;
-        {
-            let n = &mut self.nodes[node];
-            n.departures += 1;
-            n.busy -= 1;
-            n.busy_area += now;
-            n.sojourn.add(now - self.customers[cust as usize].arrived);
-        }
-        if self.nodes[node].station {
+        let n = &mut self.nodes[node];
+        n.departures += 1;
+        n.busy -= 1;
+        n.busy_area += now;
+        let station = n.station;
+        let c = &mut self.customers[cust as usize];
+        n.sojourn.add(now - c.arrived);
+        let created = c.created;
+        let target = self.router.route(node, c, now);
+        if station {
             self.start_next(node);
         }
-        let target = self
-            .router
-            .route(node, &mut self.customers[cust as usize], now);
         match target {
             Target::Node(j) => self.enter(j, cust),
             Target::Exit => {
                 self.net_area += now;
                 self.in_net -= 1;
-                self.net_sojourn
-                    .add(now - self.customers[cust as usize].created);
+                self.net_sojourn.add(now - created);
                 self.free.push(cust);
                 self.n_customers += 1;
             }
