@@ -133,6 +133,40 @@ impl<E: Copy> EventQueue<E> {
         self.heap.peek().map(Entry::key)
     }
 
+    /// The earliest event as (time, sequence, event), left in place. The
+    /// caller then either [`EventQueue::pop_top`]s it or
+    /// [`EventQueue::replace_top`]s it with its follow-up.
+    #[inline]
+    pub fn peek(&self) -> Option<(f64, u64, E)> {
+        self.heap.peek().map(|e| (bits_time(e.hi), e.lo, e.event))
+    }
+
+    /// Removes the earliest event.
+    #[inline]
+    pub fn pop_top(&mut self) {
+        self.heap.pop();
+    }
+
+    /// Replaces the earliest event by a new one at `time` (which must not
+    /// be earlier than the replaced event's time); returns its sequence
+    /// number. Equivalent to `pop` then `push`, with one sift instead of
+    /// two, and the same order: the new event gets the next sequence number.
+    #[inline]
+    pub fn replace_top(&mut self, time: f64, event: E) -> u64 {
+        let seq = self.reserve_seq();
+        let entry = Entry {
+            hi: time_bits(time),
+            lo: seq,
+            event,
+        };
+        if let Some(mut top) = self.heap.peek_mut() {
+            *top = entry;
+            return seq;
+        }
+        self.heap.push(entry);
+        seq
+    }
+
     /// The (time, sequence) key of the earliest event, if any.
     #[inline]
     pub fn peek_key(&self) -> Option<(f64, u64)> {

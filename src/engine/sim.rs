@@ -502,9 +502,10 @@ impl<'a, R: Router> Sim<'a, R> {
             if from_source {
                 self.n_events += 1;
                 self.arrival(self.next_source)?;
-            } else if let Some((_, _, ev)) = self.events.pop() {
+            } else if let Some((_, _, ev)) = self.events.peek() {
                 match ev.unpack() {
                     Ev::Done { node, cust } => {
+                        // `done` removes or replaces the heap top itself.
                         self.n_events += 1;
                         self.done(node as usize, cust);
                         if self.n_customers >= max_customers {
@@ -512,10 +513,14 @@ impl<'a, R: Router> Sim<'a, R> {
                         }
                     }
                     Ev::Capacity { node } => {
+                        self.events.pop_top();
                         self.n_events += 1;
                         self.capacity_change(node as usize);
                     }
-                    Ev::Warmup => self.reset_stats(),
+                    Ev::Warmup => {
+                        self.events.pop_top();
+                        self.reset_stats();
+                    }
                 }
             }
         }
@@ -603,17 +608,16 @@ impl<'a, R: Router> Sim<'a, R> {
         }
     }
 
-    /// Starts service of the next waiting customer at `node`, if a server is free.
+    /// Starts service of the next waiting customer at `node`, if a server is
+    /// free; returns its completion (time, event) for the caller to schedule.
     #[inline(always)]
-    fn start_next(&mut self, node: NodeId) -> bool {
+    fn start_next(&mut self, node: NodeId) -> Option<(f64, PackedEv)> {
         let now = self.now;
         let n = &mut self.nodes[node];
         if n.busy >= n.capacity {
-            return false;
+            return None;
         }
-        let Some(next) = n.queue.pop() else {
-            return false;
-        };
+        let next = n.queue.pop()?;
         let c = self.customers[next as usize];
         let w = now - c.arrived;
         n.wait.add(w);
@@ -624,8 +628,7 @@ impl<'a, R: Router> Sim<'a, R> {
         n.busy_area -= now;
         n.busy += 1;
         let s = self.net.service[node * self.net.n_classes + c.class as usize].sample(&mut n.rng);
-        self.events.push(now + s, PackedEv::done(node, next));
-        true
+        Some((now + s, PackedEv::done(node, next)))
     }
 
     #[inline(always)]
@@ -640,8 +643,13 @@ impl<'a, R: Router> Sim<'a, R> {
         n.sojourn.add(now - c.arrived);
         let created = c.created;
         let target = self.router.route(node, c, now);
-        if station {
-            self.start_next(node);
+        // The completion being processed is still the heap top: replace it
+        // with the next service's completion (one sift), or remove it.
+        match if station { self.start_next(node) } else { None } {
+            Some((t, ev)) => {
+                self.events.replace_top(t, ev);
+            }
+            None => self.events.pop_top(),
         }
         match target {
             Target::Node(j) => self.enter(j, cust),
@@ -671,7 +679,9 @@ impl<'a, R: Router> Sim<'a, R> {
         n.capacity = seg.servers;
         self.events
             .push(now + seg.duration, PackedEv::capacity(node));
-        while self.start_next(node) {}
+        while let Some((t, ev)) = self.start_next(node) {
+            self.events.push(t, ev);
+        }
     }
 
     fn reset_stats(&mut self) {
