@@ -33,6 +33,7 @@
 //! [`engine::Streams`]. Adding a stream, a node or a thread never changes the
 //! draws of another stream, so results are bit-identical at any thread count.
 
+pub mod calendar;
 pub mod engine;
 pub mod experiment;
 pub mod report;
