@@ -212,6 +212,20 @@ impl Network {
         sources: Vec<Source>,
         routes: Vec<Vec<Vec<Branch>>>,
     ) -> Result<Self, Vec<NetworkError>> {
+        Self::new_checked(classes, nodes, sources, routes, true)
+    }
+
+    /// As [`Network::new`]; with `check_stability` false an overloaded
+    /// network is accepted (for models that route with their own
+    /// [`crate::engine::Router`], where the probability tables do not describe
+    /// the load, and that report overload themselves).
+    pub fn new_checked(
+        classes: Vec<Class>,
+        nodes: Vec<Node>,
+        sources: Vec<Source>,
+        routes: Vec<Vec<Vec<Branch>>>,
+        check_stability: bool,
+    ) -> Result<Self, Vec<NetworkError>> {
         let mut errors = Vec::new();
         if nodes.is_empty() || sources.is_empty() || classes.is_empty() {
             return Err(vec![NetworkError::Empty]);
@@ -370,6 +384,9 @@ impl Network {
             lambda: Vec::new(),
         };
         net.lambda = net.solve_traffic()?;
+        if !check_stability {
+            return Ok(net);
+        }
         let unstable: Vec<_> = (0..nn)
             .filter_map(|i| {
                 let rho = net.utilisation(i)?;

@@ -11,10 +11,10 @@ use super::queue::{EventQueue, order_key, order_key_time};
 use super::stream::{Stream, Streams};
 use crate::stats::Tally;
 
-/// A customer in flight (32 bytes). `tag` is free for the model that drives the kernel.
+/// A customer in flight (40 bytes). `tag` is free for the model that drives the kernel.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Customer {
-    /// Class index.
+    /// Class index (a router may switch it; the next node samples service for the new class).
     pub class: u32,
     /// Free for the driving model (e.g. an index into its own arena).
     pub tag: u32,
@@ -22,6 +22,8 @@ pub struct Customer {
     pub created: f64,
     /// Time the customer entered its current node.
     pub arrived: f64,
+    /// Time its service at the current node started.
+    pub started: f64,
     /// Due time (for earliest-deadline-first queues; `+∞` when none).
     pub due: f64,
 }
@@ -32,12 +34,34 @@ pub struct Customer {
 pub trait Router {
     /// The next target of `customer`, who has just finished at `node` at time `now`.
     fn route(&mut self, node: NodeId, customer: &mut Customer, now: f64) -> Target;
+
+    /// The node a new customer from `source` enters (it may also set the
+    /// customer's class and tag); by default the source's own node.
+    #[inline(always)]
+    fn entry(&mut self, _source: usize, _customer: &mut Customer, _now: f64, node: NodeId) -> NodeId {
+        node
+    }
+
+    /// Overrides the service (or delay) time of `customer` starting at
+    /// `node` at `now`; `None` (the default) draws from the node's distribution.
+    #[inline(always)]
+    fn service_time(&mut self, _node: NodeId, _customer: &Customer, _now: f64) -> Option<f64> {
+        None
+    }
 }
 
 impl<R: Router + ?Sized> Router for &mut R {
     #[inline]
     fn route(&mut self, node: NodeId, customer: &mut Customer, now: f64) -> Target {
         (**self).route(node, customer, now)
+    }
+    #[inline]
+    fn entry(&mut self, source: usize, customer: &mut Customer, now: f64, node: NodeId) -> NodeId {
+        (**self).entry(source, customer, now, node)
+    }
+    #[inline]
+    fn service_time(&mut self, node: NodeId, customer: &Customer, now: f64) -> Option<f64> {
+        (**self).service_time(node, customer, now)
     }
 }
 
@@ -537,13 +561,9 @@ impl<'a, R: Router> Sim<'a, R> {
             Some(s) => now + s.sample(&mut self.due_rngs[class]),
             None => f64::INFINITY,
         };
-        let cust = self.alloc(Customer {
-            class: class as u32,
-            tag: 0,
-            created: now,
-            arrived: now,
-            due,
-        })?;
+        let mut c = Customer { class: class as u32, tag: 0, created: now, arrived: now, started: now, due };
+        let node = self.router.entry(i, &mut c, now, spec.node);
+        let cust = self.alloc(c)?;
         self.net_area -= now;
         self.in_net += 1;
         self.net_arrivals += 1;
@@ -553,7 +573,7 @@ impl<'a, R: Router> Sim<'a, R> {
         if self.sources.len() > 1 {
             self.pick_next_source();
         }
-        self.enter(spec.node, cust);
+        self.enter(node, cust);
         Ok(())
     }
 
@@ -595,7 +615,11 @@ impl<'a, R: Router> Sim<'a, R> {
             n.busy += 1;
             n.busy_area -= now;
             n.zero_waits += 1;
-            let s = self.net.service[node * self.net.n_classes + class].sample(&mut n.rng);
+            c.started = now;
+            let s = match self.router.service_time(node, c, now) {
+                Some(s) => s,
+                None => self.net.service[node * self.net.n_classes + class].sample(&mut n.rng),
+            };
             self.events.push(now + s, PackedEv::done(node, cust));
         } else {
             let key = match n.discipline {
@@ -618,7 +642,8 @@ impl<'a, R: Router> Sim<'a, R> {
             return None;
         }
         let next = n.queue.pop()?;
-        let c = self.customers[next as usize];
+        let c = &mut self.customers[next as usize];
+        c.started = now;
         let w = now - c.arrived;
         n.wait.add(w);
         if w > 0.0 {
@@ -627,7 +652,10 @@ impl<'a, R: Router> Sim<'a, R> {
         n.q_area += now;
         n.busy_area -= now;
         n.busy += 1;
-        let s = self.net.service[node * self.net.n_classes + c.class as usize].sample(&mut n.rng);
+        let s = match self.router.service_time(node, c, now) {
+            Some(s) => s,
+            None => self.net.service[node * self.net.n_classes + c.class as usize].sample(&mut n.rng),
+        };
         Some((now + s, PackedEv::done(node, next)))
     }
 
