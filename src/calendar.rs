@@ -228,7 +228,13 @@ pub struct WorkCalendar {
     /// Make-up days use the office periods of this weekday (Monday by default).
     make_up_pattern: usize,
     cutoff: u16,
+    /// Precomputed week pattern of days `0..CACHE_DAYS` (index into `week`, or 7 for a day off).
+    cache: Vec<u8>,
 }
+
+/// Days whose pattern is precomputed (about 16 years); later days are computed on demand.
+const CACHE_DAYS: i64 = 6000;
+const NO_PERIODS: &[Period] = &[];
 
 /// Default office hours: Monday–Friday 07:30–11:30 and 13:30–17:00.
 pub fn default_week(saturday_morning: bool) -> [Vec<Period>; 7] {
@@ -257,14 +263,29 @@ impl WorkCalendar {
         holidays: impl IntoIterator<Item = NaiveDate>,
         make_up: impl IntoIterator<Item = NaiveDate>,
     ) -> Self {
-        Self {
+        let mut cal = Self {
             start,
             week,
             holidays: holidays.into_iter().collect(),
             make_up: make_up.into_iter().collect(),
             make_up_pattern: 0,
             cutoff: 15 * 60,
+            cache: Vec::new(),
+        };
+        cal.cache = (0..CACHE_DAYS).map(|d| cal.pattern_uncached(d)).collect();
+        cal
+    }
+
+    /// The week pattern of day `day`: an index into the weekly periods, or 7 for a day off.
+    fn pattern_uncached(&self, day: i64) -> u8 {
+        let date = self.date(day);
+        if self.make_up.contains(&date) {
+            return self.make_up_pattern as u8;
         }
+        if self.holidays.contains(&date) {
+            return 7;
+        }
+        date.weekday().num_days_from_monday() as u8
     }
 
     /// Vietnam's default: Monday–Friday office hours, optional Saturday
@@ -300,15 +321,16 @@ impl WorkCalendar {
     }
 
     /// The office periods of day `day` (empty on a day off).
+    #[inline]
     pub fn periods(&self, day: i64) -> &[Period] {
-        let date = self.date(day);
-        if self.make_up.contains(&date) {
-            return &self.week[self.make_up_pattern];
+        let k = match usize::try_from(day).ok().and_then(|d| self.cache.get(d)) {
+            Some(&k) => k,
+            None => self.pattern_uncached(day),
+        };
+        match self.week.get(usize::from(k)) {
+            Some(p) => p,
+            None => NO_PERIODS,
         }
-        if self.holidays.contains(&date) {
-            return &[];
-        }
-        &self.week[date.weekday().num_days_from_monday() as usize]
     }
 
     /// Whether day `day` has office hours.

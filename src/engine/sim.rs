@@ -38,7 +38,13 @@ pub trait Router {
     /// The node a new customer from `source` enters (it may also set the
     /// customer's class and tag); by default the source's own node.
     #[inline(always)]
-    fn entry(&mut self, _source: usize, _customer: &mut Customer, _now: f64, node: NodeId) -> NodeId {
+    fn entry(
+        &mut self,
+        _source: usize,
+        _customer: &mut Customer,
+        _now: f64,
+        node: NodeId,
+    ) -> NodeId {
         node
     }
 
@@ -183,6 +189,10 @@ pub struct NodeResult {
     pub mean_in_node: f64,
     /// Time-average busy servers over time-average capacity (stations; `NaN` for delays).
     pub utilisation: f64,
+    /// Server-busy time in the window (time units × servers).
+    pub busy_time: f64,
+    /// Server-on-duty time in the window (time units × servers; 0 for delays).
+    pub capacity_time: f64,
 }
 
 /// What one replication produced.
@@ -561,7 +571,14 @@ impl<'a, R: Router> Sim<'a, R> {
             Some(s) => now + s.sample(&mut self.due_rngs[class]),
             None => f64::INFINITY,
         };
-        let mut c = Customer { class: class as u32, tag: 0, created: now, arrived: now, started: now, due };
+        let mut c = Customer {
+            class: class as u32,
+            tag: 0,
+            created: now,
+            arrived: now,
+            started: now,
+            due,
+        };
         let node = self.router.entry(i, &mut c, now, spec.node);
         let cust = self.alloc(c)?;
         self.net_area -= now;
@@ -654,7 +671,9 @@ impl<'a, R: Router> Sim<'a, R> {
         n.busy += 1;
         let s = match self.router.service_time(node, c, now) {
             Some(s) => s,
-            None => self.net.service[node * self.net.n_classes + c.class as usize].sample(&mut n.rng),
+            None => {
+                self.net.service[node * self.net.n_classes + c.class as usize].sample(&mut n.rng)
+            }
         };
         Some((now + s, PackedEv::done(node, next)))
     }
@@ -748,6 +767,8 @@ impl<'a, R: Router> Sim<'a, R> {
                     } else {
                         f64::NAN
                     },
+                    busy_time: n.busy_area,
+                    capacity_time: n.cap_area,
                 }
             })
             .collect();

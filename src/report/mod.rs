@@ -75,6 +75,14 @@ pub enum ReportError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The output folder already holds files.
+    #[error(
+        "{path}: the output folder is not empty; pass --force to overwrite its files, or --out to choose another folder"
+    )]
+    NotEmpty {
+        /// The folder.
+        path: String,
+    },
 }
 
 /// Writes `bytes` to `path` atomically: to a temporary file in the same
@@ -104,6 +112,70 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+/// The per-tier table `run` prints: received, resolved, late rate with its
+/// CI, online rate, turnaround, desk wait and specialist utilisation.
+pub fn run_table(s: &crate::model::run::RunSummary) -> String {
+    let rows: Vec<Vec<String>> = s
+        .tiers
+        .iter()
+        .map(|(t, m)| (t.to_string(), m))
+        .chain(std::iter::once(("all".to_string(), &s.overall)))
+        .map(|(name, m)| {
+            let g = |k: &str| m.get(k).copied();
+            let mean = |k: &str, sig: usize| g(k).map_or("-".into(), |e| num(e.mean, sig));
+            let pct = |k: &str| g(k).map_or("-".into(), |e| format!("{:.1}%", 100.0 * e.mean));
+            let late = g("late_rate").map_or("-".into(), |e| {
+                format!(
+                    "{:.2}% [{:.2}, {:.2}]",
+                    100.0 * e.mean,
+                    100.0 * e.ci_low,
+                    100.0 * e.ci_high
+                )
+            });
+            vec![
+                name,
+                g("received").map_or("-".into(), |e| format!("{:.0}", e.mean)),
+                g("resolved").map_or("-".into(), |e| format!("{:.0}", e.mean)),
+                late,
+                pct("online_rate"),
+                mean("turnaround_days_mean", 3),
+                mean("desk_wait_min_mean", 3),
+                pct("utilisation_specialists"),
+            ]
+        })
+        .collect();
+    let h = [
+        ("tier", Align::Left),
+        ("received/yr", Align::Right),
+        ("resolved/yr", Align::Right),
+        ("late rate [95% CI]", Align::Right),
+        ("online", Align::Right),
+        ("turnaround (wd)", Align::Right),
+        ("desk wait (min)", Align::Right),
+        ("specialists busy", Align::Right),
+    ];
+    table(&h, &rows)
+}
+
+/// Prepares an output folder: creates it, or refuses a non-empty one unless `force`.
+pub fn prepare_out_dir(dir: &Path, force: bool) -> Result<(), ReportError> {
+    let io = |source| ReportError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    if dir.exists() {
+        let non_empty = std::fs::read_dir(dir).map_err(io)?.next().is_some();
+        if non_empty && !force {
+            return Err(ReportError::NotEmpty {
+                path: dir.display().to_string(),
+            });
+        }
+    } else {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Reading scenario files: raw serde structures, then validation into runnable models, with every error's file and field path.
 
+pub mod domain;
 pub mod network;
 
 use std::fmt;

@@ -227,3 +227,118 @@ mod tests {
         assert!(s.ci_low.is_infinite() && s.ci_high.is_infinite());
     }
 }
+
+/// A mergeable histogram of non-negative values with logarithmic buckets
+/// (relative resolution about 2%), for quantiles in constant memory.
+///
+/// Values below `1e-3` share the first bucket; values above `1e7` the last.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Histogram {
+    counts: Vec<u64>,
+    total: u64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const H_MIN: f64 = 1e-3;
+const H_PER_DECADE: f64 = 120.0;
+const H_BUCKETS: usize = 10 * 120 + 2;
+
+impl Histogram {
+    /// An empty histogram.
+    pub fn new() -> Self {
+        Self {
+            counts: vec![0; H_BUCKETS],
+            total: 0,
+        }
+    }
+
+    fn bucket(x: f64) -> usize {
+        if x.is_nan() || x < H_MIN {
+            return 0;
+        }
+        (((x / H_MIN).log10() * H_PER_DECADE) as usize + 1).min(H_BUCKETS - 1)
+    }
+
+    /// The representative value of a bucket (its geometric midpoint).
+    fn value(b: usize) -> f64 {
+        if b == 0 {
+            return 0.0;
+        }
+        H_MIN * 10f64.powf((b as f64 - 0.5) / H_PER_DECADE)
+    }
+
+    /// Records one value.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        self.counts[Self::bucket(x)] += 1;
+        self.total += 1;
+    }
+
+    /// Number of values recorded.
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// Adds another histogram's counts to this one.
+    pub fn merge(&mut self, other: &Histogram) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.total += other.total;
+    }
+
+    /// The `q`-quantile (0 ≤ q ≤ 1), to the bucket resolution; `NaN` when empty.
+    pub fn quantile(&self, q: f64) -> f64 {
+        if self.total == 0 {
+            return f64::NAN;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (b, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                return Self::value(b);
+            }
+        }
+        Self::value(H_BUCKETS - 1)
+    }
+}
+
+#[cfg(test)]
+mod histogram_tests {
+    use super::*;
+
+    #[test]
+    fn histogram_quantiles_are_within_two_percent() {
+        let mut h = Histogram::new();
+        for i in 1..=100_000 {
+            h.add(i as f64 / 100.0);
+        }
+        for (q, exact) in [(0.5, 500.0), (0.9, 900.0), (0.99, 990.0)] {
+            let got = h.quantile(q);
+            assert!((got / exact - 1.0).abs() < 0.02, "q{q}: {got} vs {exact}");
+        }
+        assert!(Histogram::new().quantile(0.5).is_nan());
+    }
+
+    #[test]
+    fn merged_histograms_equal_one_histogram_of_all_values() {
+        let (mut a, mut b, mut all) = (Histogram::new(), Histogram::new(), Histogram::new());
+        for i in 0..1000 {
+            let x = (i as f64 * 0.37).exp() % 5000.0;
+            if i % 2 == 0 {
+                a.add(x)
+            } else {
+                b.add(x)
+            }
+            all.add(x);
+        }
+        a.merge(&b);
+        assert_eq!(a, all);
+    }
+}

@@ -1,0 +1,920 @@
+//! The one-stop model: compiles a province into the engine's network and drives it with a router that carries each dossier's life.
+//!
+//! Per unit there are three stations: the desk (clerks), appraisal
+//! (specialists) and approval (leaders), each staffed only in office hours
+//! (capacity follows the working calendar). Effort is in working minutes:
+//! work in hand at closing is resumed at the next opening (no overtime), so
+//! a server keeps its dossier overnight; utilisation is effort over on-duty
+//! server time. Two delay nodes carry the time a dossier spends
+//! with the citizen (supplements) and in liên thông transfer between units.
+//! Two sources feed the province: counter arrivals (in person and post, in
+//! office hours, by hour-of-day profile) and online arrivals (any hour);
+//! each is one non-homogeneous Poisson stream split over (unit, procedure,
+//! channel) by alias sampling, which is exact because Poisson streams superpose.
+//!
+//! A dossier's life (the [`DossierRouter`]):
+//! 1. desk check; incomplete (first visit only) → one written supplement
+//!    request, the citizen returns after the supplement delay (in office
+//!    hours for paper) and the desk checks again;
+//! 2. receipt: the appointment is set from the deadline in working days
+//!    (15:00 cut-off); paper dossiers are digitised with some probability;
+//! 3. liên thông transfer to the competent unit when it is another one,
+//!    then the in-tray time before a specialist takes it up (assignment);
+//! 4. appraisal (then the in-tray time before the leader signs); a deficient dossier gets one supplement request (the
+//!    citizen's time is excluded from the deadline clock by moving the
+//!    appointment; if the dossier already had a desk request, this second
+//!    request makes it late under the 766 rules);
+//! 5. approval, transfer back if needed; completion = result ready for return.
+//! 6. late = completed after the appointment; an agency that sees the
+//!    dossier still open one working day before the deadline sends an
+//!    apology with probability `apology_compliance`.
+
+pub mod run;
+
+use rand_distr::Distribution;
+use rand_distr::weighted::WeightedAliasIndex;
+
+use crate::calendar::{DAY, WorkCalendar};
+use crate::engine::{
+    Arrivals, CapacitySegment, Class, Customer, Discipline, Dist, Network, NetworkError, Node,
+    NodeId, NodeKind, Router, Sampler, Segment, Source, Stream, Streams, Target, unit,
+};
+use crate::scenario::domain::{Channel, Procedure, Province, Scenario, Tier, Transfer};
+use crate::stats::{Histogram, Tally};
+
+/// Minutes in a standard working day (07:30–11:30, 13:30–17:00), for turnaround in working days.
+pub const WORKING_DAY_MINUTES: f64 = 450.0;
+
+/// The three staff pools of a unit.
+pub const POOLS: [&str; 3] = ["clerks", "specialists", "leaders"];
+
+/// A province compiled for the engine.
+pub struct CompiledProvince {
+    /// The engine network.
+    pub network: Network,
+    /// Station of pool `k` of unit `u`: `stations[u][k]`.
+    pub stations: Vec<[NodeId; 3]>,
+    citizen: NodeId,
+    transfer: NodeId,
+    handoff_node: NodeId,
+    /// In-tray delay per procedure, working days (`None`: no delay).
+    handoff: Vec<Option<Sampler>>,
+    /// Entry cells (unit, procedure, channel) and their alias tables, per source.
+    cells: Vec<Vec<(u32, u16, Channel)>>,
+    alias: Vec<WeightedAliasIndex<f64>>,
+    /// Competent unit per (receiving unit, procedure).
+    competent: Vec<Vec<u32>>,
+    supplement: Vec<Sampler>,
+    /// Effort samplers per procedure and pool (working minutes).
+    effort: Vec<[Sampler; 3]>,
+    /// Node → (unit, pool) for stations.
+    station_of: Vec<Option<(u32, u8)>>,
+    electronic: Sampler,
+    paper: Sampler,
+    /// Offered load per unit and pool (long-run busy servers over mean servers on duty).
+    pub load: Vec<[f64; 3]>,
+}
+
+/// The first ancestor of `u` at tier `t` (or `u` itself).
+fn ancestor(units: &[crate::scenario::domain::Unit], mut u: usize, t: Tier) -> Option<usize> {
+    loop {
+        if units[u].tier == t {
+            return Some(u);
+        }
+        u = units[u].parent?;
+    }
+}
+
+fn sampler(d: &Dist) -> Result<Sampler, Vec<NetworkError>> {
+    d.sampler().map_err(|es| {
+        es.into_iter()
+            .map(|error| NetworkError::Dist {
+                place: "scenario".into(),
+                error,
+            })
+            .collect()
+    })
+}
+
+/// Builds a station schedule that follows the calendar's office hours over `[0, end)`, then closes.
+fn office_schedule(cal: &WorkCalendar, end: f64, servers: u32) -> Vec<CapacitySegment> {
+    let mut segs = Vec::new();
+    let mut cursor = 0.0;
+    for (s, e) in cal.open_intervals(0.0, end) {
+        if s > cursor {
+            segs.push(CapacitySegment {
+                duration: s - cursor,
+                servers: 0,
+            });
+        }
+        segs.push(CapacitySegment {
+            duration: e - s,
+            servers,
+        });
+        cursor = e;
+    }
+    segs.push(CapacitySegment {
+        duration: 1e15,
+        servers: 0,
+    });
+    segs
+}
+
+/// Arrival-rate segments over `[0, end)` for a yearly volume `per_year`.
+///
+/// Daily volumes are normalised over the tallied window (after the warm-up),
+/// so that the window receives exactly `per_year × horizon / 365` dossiers in expectation.
+fn arrival_segments(sc: &Scenario, end: f64, per_year: f64, online: bool) -> Vec<Segment> {
+    let cal = &sc.calendar;
+    let days = (end / DAY).ceil() as i64;
+    let pr = &sc.profiles;
+    let day_weight = |d: i64| {
+        let date = cal.date(d);
+        use chrono::Datelike;
+        let w = pr.month[date.month0() as usize]
+            * pr.weekday[date.weekday().num_days_from_monday() as usize];
+        if online || cal.is_working_day(d) {
+            w
+        } else {
+            0.0
+        }
+    };
+    let first = i64::from(sc.warmup_days).min(days - 1);
+    let mean_w = (first..days).map(day_weight).sum::<f64>() / (days - first) as f64;
+    let mut segs = Vec::new();
+    let mut cursor = 0.0;
+    let push = |s: f64, e: f64, rate: f64, segs: &mut Vec<Segment>, cursor: &mut f64| {
+        if s > *cursor {
+            segs.push(Segment {
+                duration: s - *cursor,
+                rate: 0.0,
+            });
+        }
+        if e > s {
+            segs.push(Segment {
+                duration: e - s,
+                rate,
+            });
+            *cursor = e;
+        }
+    };
+    for d in 0..days {
+        let w = day_weight(d);
+        if w <= 0.0 || mean_w <= 0.0 {
+            continue;
+        }
+        let volume = per_year / 365.0 * w / mean_w;
+        let base = d as f64 * DAY;
+        if online {
+            let total: f64 = pr.online_hour.iter().sum::<f64>() * 60.0;
+            for (h, &hw) in pr.online_hour.iter().enumerate() {
+                let s = base + h as f64 * 60.0;
+                push(
+                    s,
+                    (s + 60.0).min(end),
+                    volume * hw / total,
+                    &mut segs,
+                    &mut cursor,
+                );
+            }
+        } else {
+            // Office pieces split at hour boundaries, weighted by the hour profile.
+            let mut pieces = Vec::new();
+            for (s, e) in cal.open_intervals(base, base + DAY) {
+                let mut a = s;
+                while a < e {
+                    let h = ((a - base) / 60.0).floor();
+                    let b = (base + (h + 1.0) * 60.0).min(e);
+                    pieces.push((a, b, pr.hour[h as usize]));
+                    a = b;
+                }
+            }
+            let total: f64 = pieces.iter().map(|(a, b, w)| (b - a) * w).sum();
+            if total <= 0.0 {
+                // The hour profile is zero over the office hours: spread evenly.
+                let open: f64 = pieces.iter().map(|(a, b, _)| b - a).sum();
+                for (a, b, _) in pieces {
+                    push(a, b, volume / open, &mut segs, &mut cursor);
+                }
+            } else {
+                for (a, b, hw) in pieces {
+                    push(a, b, volume * hw / total, &mut segs, &mut cursor);
+                }
+            }
+        }
+        if cursor >= end {
+            break;
+        }
+    }
+    segs.push(Segment {
+        duration: 1e15,
+        rate: 0.0,
+    });
+    segs
+}
+
+impl CompiledProvince {
+    /// Compiles province `pi` of `sc` for a run of `end` minutes.
+    pub fn new(
+        sc: &Scenario,
+        pi: usize,
+        end: f64,
+        discipline: Discipline,
+    ) -> Result<Self, Vec<NetworkError>> {
+        let prov: &Province = &sc.provinces[pi];
+        let cal = &sc.calendar;
+        let np = sc.procedures.len();
+        let classes: Vec<Class> = sc
+            .procedures
+            .iter()
+            .map(|p| Class {
+                name: p.id.clone(),
+                priority: 0,
+                due: None,
+            })
+            .collect();
+        let mut nodes = Vec::new();
+        let mut stations = Vec::new();
+        for u in &prov.units {
+            let mut ids = [0; 3];
+            for (k, pool) in POOLS.iter().enumerate() {
+                let service = sc
+                    .procedures
+                    .iter()
+                    .map(|p| match k {
+                        0 => p.desk_minutes.clone(),
+                        1 => p.appraisal_minutes.clone(),
+                        _ => p.approval_minutes.clone(),
+                    })
+                    .collect();
+                ids[k] = nodes.len();
+                nodes.push(Node {
+                    name: format!("{}/{}", u.name, pool),
+                    kind: NodeKind::Station {
+                        servers: u.servers[k],
+                        discipline,
+                        schedule: Some(office_schedule(cal, end, u.servers[k])),
+                    },
+                    service,
+                });
+            }
+            stations.push(ids);
+        }
+        let zero = vec![Dist::constant(0.0); np];
+        let citizen = nodes.len();
+        nodes.push(Node {
+            name: "citizen".into(),
+            kind: NodeKind::Delay,
+            service: zero.clone(),
+        });
+        let transfer = nodes.len();
+        nodes.push(Node {
+            name: "transfer".into(),
+            kind: NodeKind::Delay,
+            service: zero.clone(),
+        });
+        let handoff_node = nodes.len();
+        nodes.push(Node {
+            name: "in-tray".into(),
+            kind: NodeKind::Delay,
+            service: zero,
+        });
+
+        // Competent units and entry cells.
+        let mut competent = vec![vec![u32::MAX; np]; prov.units.len()];
+        let mut cells: Vec<Vec<(u32, u16, Channel)>> = vec![Vec::new(), Vec::new()];
+        let mut weights: Vec<Vec<f64>> = vec![Vec::new(), Vec::new()];
+        let mut load = vec![[0.0f64; 3]; prov.units.len()];
+        let open_fraction = cal.working_minutes_between(0.0, end) / end;
+        for (ui, u) in prov.units.iter().enumerate() {
+            for (pi_, p) in sc.procedures.iter().enumerate() {
+                if p.tier != u.tier {
+                    continue;
+                }
+                let Some(c) = ancestor(&prov.units, ui, p.competent_tier) else {
+                    continue;
+                };
+                competent[ui][pi_] = c as u32;
+                let volume = p.volume_per_unit * u.size;
+                for (ci, ch) in Channel::ALL.iter().enumerate() {
+                    let w = volume * p.channels[ci];
+                    if w > 0.0 {
+                        let s = usize::from(ch.online());
+                        cells[s].push((ui as u32, pi_ as u16, *ch));
+                        weights[s].push(w);
+                    }
+                }
+                // Offered work per minute (visits × mean effort), by pool.
+                let per_min = volume / (365.0 * DAY);
+                let desk_visits = 1.0 + p.incomplete_at_desk + p.incomplete_at_appraisal;
+                load[ui][0] += per_min * desk_visits * p.desk_minutes.mean();
+                load[c][1] +=
+                    per_min * (1.0 + p.incomplete_at_appraisal) * p.appraisal_minutes.mean();
+                load[c][2] += per_min * p.approval_minutes.mean();
+            }
+        }
+        for (l, u) in load.iter_mut().zip(&prov.units) {
+            for (x, &servers) in l.iter_mut().zip(&u.servers) {
+                *x /= f64::from(servers) * open_fraction;
+            }
+        }
+        let mut sources = Vec::new();
+        let mut alias = Vec::new();
+        let mut kept_cells = Vec::new();
+        for s in 0..2 {
+            let per_year: f64 = weights[s].iter().sum();
+            if per_year <= 0.0 {
+                continue;
+            }
+            sources.push(Source {
+                name: if s == 0 {
+                    "counter".into()
+                } else {
+                    "online".into()
+                },
+                class: 0,
+                node: stations[cells[s][0].0 as usize][0],
+                arrivals: Arrivals::Profile {
+                    segments: arrival_segments(sc, end, per_year, s == 1),
+                },
+            });
+            alias.push(WeightedAliasIndex::new(weights[s].clone()).map_err(|e| {
+                vec![NetworkError::Dist {
+                    place: "arrival mix".into(),
+                    error: crate::engine::DistError {
+                        field: "weights".into(),
+                        message: e.to_string(),
+                    },
+                }]
+            })?);
+            kept_cells.push(std::mem::take(&mut cells[s]));
+        }
+        let mut station_of = vec![None; nodes.len()];
+        for (u, ids) in stations.iter().enumerate() {
+            for (k, &id) in ids.iter().enumerate() {
+                station_of[id] = Some((u as u32, k as u8));
+            }
+        }
+        let effort = sc
+            .procedures
+            .iter()
+            .map(|p| {
+                Ok([
+                    sampler(&p.desk_minutes)?,
+                    sampler(&p.appraisal_minutes)?,
+                    sampler(&p.approval_minutes)?,
+                ])
+            })
+            .collect::<Result<Vec<_>, Vec<NetworkError>>>()?;
+        let routes = vec![vec![Vec::new(); np]; nodes.len()];
+        let network = Network::new_checked(classes, nodes, sources, routes, false)?;
+        Ok(Self {
+            network,
+            stations,
+            citizen,
+            transfer,
+            handoff_node,
+            handoff: sc
+                .procedures
+                .iter()
+                .map(|p| match &p.handoff_days {
+                    Dist::Constant { value } if *value == 0.0 => Ok(None),
+                    d => sampler(d).map(Some),
+                })
+                .collect::<Result<_, _>>()?,
+            cells: kept_cells,
+            alias,
+            competent,
+            supplement: sc
+                .procedures
+                .iter()
+                .map(|p| sampler(&p.supplement_days))
+                .collect::<Result<_, _>>()?,
+            effort,
+            station_of,
+            electronic: sampler(&sc.model.electronic_transfer_minutes)?,
+            paper: sampler(&sc.model.paper_transfer_minutes)?,
+            load,
+        })
+    }
+}
+
+/// Where a dossier is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Desk,
+    CitizenAtDesk,
+    Resubmit,
+    TransferUp,
+    HandoffToAppraisal,
+    Appraisal,
+    HandoffToApproval,
+    CitizenAtAppraisal,
+    Approval,
+    TransferDown,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Dossier {
+    unit: u32,
+    comp: u32,
+    proc: u16,
+    channel: Channel,
+    stage: Stage,
+    desk_request: bool,
+    appraisal_request: bool,
+    digitised: bool,
+    resubmissions: u8,
+    receipt: f64,
+    appointment: f64,
+    request_at: f64,
+    citizen_working: f64,
+    desk_wait: f64,
+}
+
+/// Counts and sums of one scope (a unit, a procedure, a tier × channel).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Counts {
+    /// Dossiers received (first desk arrival) in the window.
+    pub received: u64,
+    /// Of which online.
+    pub online: u64,
+    /// Of which fully online.
+    pub full_online: u64,
+    /// Dossiers completed in the window.
+    pub resolved: u64,
+    /// Completed on or before the appointment.
+    pub on_time: u64,
+    /// Completed on a day before the appointment day.
+    pub early: u64,
+    /// Completed after the appointment.
+    pub late: u64,
+    /// Late under the 766 rules: late, or given a second supplement request.
+    pub late_766: u64,
+    /// Late and covered by an apology letter sent in time.
+    pub late_with_apology: u64,
+    /// Apology letters sent.
+    pub apologies: u64,
+    /// Completed dossiers that had at least one supplement request.
+    pub supplemented: u64,
+    /// Completed dossiers with a second request.
+    pub second_requests: u64,
+    /// Fee-bearing completed dossiers.
+    pub fee: u64,
+    /// Of which paid online.
+    pub paid_online: u64,
+    /// Completed dossiers digitised (paper scanned, or born digital).
+    pub digitised: u64,
+    /// Completed dossiers with an electronic result.
+    pub e_result: u64,
+    /// In-person visits of completed dossiers.
+    pub visits: u64,
+    /// Turnaround, working days (citizen time excluded).
+    pub turnaround: Tally,
+    /// Wait at the first desk visit, minutes.
+    pub desk_wait: Tally,
+}
+
+impl Counts {
+    /// Adds another scope's counts.
+    pub fn merge(&mut self, o: &Counts) {
+        self.received += o.received;
+        self.online += o.online;
+        self.full_online += o.full_online;
+        self.resolved += o.resolved;
+        self.on_time += o.on_time;
+        self.early += o.early;
+        self.late += o.late;
+        self.late_766 += o.late_766;
+        self.late_with_apology += o.late_with_apology;
+        self.apologies += o.apologies;
+        self.supplemented += o.supplemented;
+        self.second_requests += o.second_requests;
+        self.fee += o.fee;
+        self.paid_online += o.paid_online;
+        self.digitised += o.digitised;
+        self.e_result += o.e_result;
+        self.visits += o.visits;
+        self.turnaround.merge(&o.turnaround);
+        self.desk_wait.merge(&o.desk_wait);
+    }
+}
+
+/// What one province produced in one replication.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProvinceRun {
+    /// Per receiving unit.
+    pub units: Vec<Counts>,
+    /// Per procedure.
+    pub procedures: Vec<Counts>,
+    /// Per tier × channel.
+    pub channels: [[Counts; 4]; 3],
+    /// Turnaround histogram per tier, working days.
+    pub turnaround: [Histogram; 3],
+    /// First-visit desk wait histogram per tier, minutes.
+    pub desk_wait: [Histogram; 3],
+    /// Dossiers open at the end, per receiving unit.
+    pub open: Vec<u64>,
+    /// Of which past their appointment.
+    pub overdue: Vec<u64>,
+    /// Effort minutes started in the window, per unit and pool.
+    pub busy: Vec<[f64; 3]>,
+    /// On-duty server minutes per unit and pool.
+    pub capacity: Vec<[f64; 3]>,
+    /// Engine events processed.
+    pub events: u64,
+    /// Dossiers completed over the whole run (warm-up included).
+    pub dossiers: u64,
+    /// Most dossiers in flight at once.
+    pub peak_in_flight: usize,
+}
+
+/// Random streams of the router, one per purpose.
+struct Rngs {
+    mix: Vec<Stream>,
+    desk: Stream,
+    appraisal: Stream,
+    digitise: Stream,
+    apology: Stream,
+    payment: Stream,
+    result: Stream,
+    supplement: Stream,
+    transfer: Stream,
+    effort: [Stream; 3],
+    handoff: Stream,
+}
+
+/// Carries each dossier's life through the engine and tallies the outcome.
+pub struct DossierRouter<'a> {
+    sc: &'a Scenario,
+    cp: &'a CompiledProvince,
+    tiers: Vec<Tier>,
+    warmup: f64,
+    rngs: Rngs,
+    arena: Vec<Dossier>,
+    free: Vec<u32>,
+    live: Vec<bool>,
+    /// Tallies.
+    run: ProvinceRun,
+}
+
+impl<'a> DossierRouter<'a> {
+    /// A router for province `pi` in one replication.
+    pub fn new(
+        sc: &'a Scenario,
+        pi: usize,
+        cp: &'a CompiledProvince,
+        streams: &Streams,
+        warmup: f64,
+    ) -> Self {
+        let p = pi as u64;
+        let units = &sc.provinces[pi].units;
+        let nu = units.len();
+        let s = |label: &str| streams.stream(label, &[p]);
+        Self {
+            sc,
+            cp,
+            tiers: units.iter().map(|u| u.tier).collect(),
+            warmup,
+            rngs: Rngs {
+                mix: (0..cp.alias.len())
+                    .map(|k| streams.stream("arrival-mix", &[p, k as u64]))
+                    .collect(),
+                desk: s("desk-check"),
+                appraisal: s("appraisal-check"),
+                digitise: s("digitise"),
+                apology: s("apology"),
+                payment: s("payment"),
+                result: s("e-result"),
+                supplement: s("supplement-time"),
+                transfer: s("transfer-time"),
+                effort: [
+                    s("effort-clerks"),
+                    s("effort-specialists"),
+                    s("effort-leaders"),
+                ],
+                handoff: s("in-tray-time"),
+            },
+            arena: Vec::with_capacity(1024),
+            free: Vec::new(),
+            live: Vec::with_capacity(1024),
+            run: ProvinceRun {
+                units: vec![Counts::default(); nu],
+                procedures: vec![Counts::default(); sc.procedures.len()],
+                channels: Default::default(),
+                turnaround: Default::default(),
+                desk_wait: Default::default(),
+                open: vec![0; nu],
+                overdue: vec![0; nu],
+                busy: vec![[0.0; 3]; nu],
+                capacity: vec![[0.0; 3]; nu],
+                events: 0,
+                dossiers: 0,
+                peak_in_flight: 0,
+            },
+        }
+    }
+
+    fn proc(&self, d: &Dossier) -> &'a Procedure {
+        &self.sc.procedures[d.proc as usize]
+    }
+
+    /// After the desk accepts a complete dossier: set the clock and move on.
+    fn receipt(&mut self, i: usize, now: f64, c: &mut Customer) -> Target {
+        let d = self.arena[i];
+        let p = self.proc(&d);
+        let cal = &self.sc.calendar;
+        let d = &mut self.arena[i];
+        d.receipt = now;
+        d.appointment = cal.appointment(now, p.deadline_days);
+        c.due = d.appointment;
+        d.digitised = d.channel.online() || unit(&mut self.rngs.digitise) < p.digitisation;
+        if d.comp != d.unit {
+            d.stage = Stage::TransferUp;
+            Target::Node(self.cp.transfer)
+        } else {
+            self.send_to_appraisal(i)
+        }
+    }
+
+    /// Hands the dossier to the competent unit's specialists (through the in-tray delay, if any).
+    fn send_to_appraisal(&mut self, i: usize) -> Target {
+        let d = &mut self.arena[i];
+        if self.cp.handoff[d.proc as usize].is_some() {
+            d.stage = Stage::HandoffToAppraisal;
+            return Target::Node(self.cp.handoff_node);
+        }
+        d.stage = Stage::Appraisal;
+        Target::Node(self.cp.stations[d.comp as usize][1])
+    }
+
+    /// Hands the appraised dossier to the leaders (through the in-tray delay, if any).
+    fn send_to_approval(&mut self, i: usize) -> Target {
+        let d = &mut self.arena[i];
+        if self.cp.handoff[d.proc as usize].is_some() {
+            d.stage = Stage::HandoffToApproval;
+            return Target::Node(self.cp.handoff_node);
+        }
+        d.stage = Stage::Approval;
+        Target::Node(self.cp.stations[d.comp as usize][2])
+    }
+
+    fn complete(&mut self, i: usize, now: f64) -> Target {
+        let d = self.arena[i];
+        self.live[i] = false;
+        self.free.push(i as u32);
+        self.run.dossiers += 1;
+        if now < self.warmup {
+            return Target::Exit;
+        }
+        let p = self.proc(&d);
+        let cal = &self.sc.calendar;
+        let late = now > d.appointment;
+        let app_day = WorkCalendar::day_of(d.appointment);
+        // The apology check: one working day before the deadline's day.
+        let mut check_day = app_day - 1;
+        while !cal.is_working_day(check_day) && check_day > app_day - 30 {
+            check_day -= 1;
+        }
+        let at_risk = now > cal.close_of(check_day);
+        let apology = at_risk && unit(&mut self.rngs.apology) < self.sc.model.apology_compliance;
+        let e_result = unit(&mut self.rngs.result) < p.e_result;
+        let paid_online =
+            p.fee && d.channel.online() && unit(&mut self.rngs.payment) < p.online_payment;
+        let visits = match d.channel {
+            Channel::InPerson => 1 + u64::from(d.resubmissions),
+            _ => 0,
+        } + u64::from(!e_result && d.channel != Channel::Postal);
+        let turnaround = (cal.working_minutes_between(d.receipt, now) - d.citizen_working).max(0.0)
+            / WORKING_DAY_MINUTES;
+        let tier = self.tiers[d.unit as usize].rank();
+        let second = d.desk_request && d.appraisal_request;
+        let record = |c: &mut Counts| {
+            c.resolved += 1;
+            c.on_time += u64::from(!late);
+            c.early += u64::from(WorkCalendar::day_of(now) < app_day);
+            c.late += u64::from(late);
+            c.late_766 += u64::from(late || second);
+            c.late_with_apology += u64::from(late && apology);
+            c.apologies += u64::from(apology);
+            c.supplemented += u64::from(d.desk_request || d.appraisal_request);
+            c.second_requests += u64::from(second);
+            c.fee += u64::from(p.fee);
+            c.paid_online += u64::from(paid_online);
+            c.digitised += u64::from(d.digitised);
+            c.e_result += u64::from(e_result);
+            c.visits += visits;
+            c.turnaround.add(turnaround);
+            if !d.desk_wait.is_nan() {
+                c.desk_wait.add(d.desk_wait);
+            }
+        };
+        record(&mut self.run.units[d.unit as usize]);
+        record(&mut self.run.procedures[d.proc as usize]);
+        let ch = Channel::ALL
+            .iter()
+            .position(|c| *c == d.channel)
+            .unwrap_or(0);
+        record(&mut self.run.channels[tier][ch]);
+        self.run.turnaround[tier].add(turnaround);
+        if !d.desk_wait.is_nan() {
+            self.run.desk_wait[tier].add(d.desk_wait);
+        }
+        Target::Exit
+    }
+
+    /// Closes the run: counts open and overdue dossiers and takes the pool times from the engine.
+    pub fn finish(mut self, result: &crate::engine::RunResult) -> ProvinceRun {
+        let end = result.end_time;
+        for (i, d) in self.arena.iter().enumerate() {
+            if self.live[i] {
+                self.run.open[d.unit as usize] += 1;
+                if d.stage != Stage::Desk && d.stage != Stage::CitizenAtDesk && d.appointment < end
+                {
+                    self.run.overdue[d.unit as usize] += 1;
+                }
+            }
+        }
+        for (cap, ids) in self.run.capacity.iter_mut().zip(&self.cp.stations) {
+            for (c, &id) in cap.iter_mut().zip(ids) {
+                *c = result.nodes[id].capacity_time;
+            }
+        }
+        self.run.events = result.events;
+        self.run.peak_in_flight = self.arena.len();
+        self.run
+    }
+}
+
+impl Router for DossierRouter<'_> {
+    fn entry(&mut self, source: usize, c: &mut Customer, now: f64, _node: NodeId) -> NodeId {
+        let k = self.cp.alias[source].sample(&mut self.rngs.mix[source]);
+        let (u, p, channel) = self.cp.cells[source][k];
+        let comp = self.cp.competent[u as usize][p as usize];
+        let counted = now >= self.warmup;
+        let d = Dossier {
+            unit: u,
+            comp,
+            proc: p,
+            channel,
+            stage: Stage::Desk,
+            desk_request: false,
+            appraisal_request: false,
+            digitised: false,
+            resubmissions: 0,
+            receipt: f64::NAN,
+            appointment: f64::INFINITY,
+            request_at: 0.0,
+            citizen_working: 0.0,
+            desk_wait: f64::NAN,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.arena[i as usize] = d;
+                self.live[i as usize] = true;
+                i
+            }
+            None => {
+                self.arena.push(d);
+                self.live.push(true);
+                (self.arena.len() - 1) as u32
+            }
+        };
+        c.tag = i;
+        c.class = u32::from(p);
+        if counted {
+            let tier = self.tiers[u as usize].rank();
+            let ch = Channel::ALL.iter().position(|x| *x == channel).unwrap_or(0);
+            for cnt in [
+                &mut self.run.units[u as usize],
+                &mut self.run.procedures[p as usize],
+                &mut self.run.channels[tier][ch],
+            ] {
+                cnt.received += 1;
+                cnt.online += u64::from(channel.online());
+                cnt.full_online += u64::from(channel == Channel::OnlineFull);
+            }
+        }
+        self.cp.stations[u as usize][0]
+    }
+
+    fn route(&mut self, _node: NodeId, c: &mut Customer, now: f64) -> Target {
+        let i = c.tag as usize;
+        let d = self.arena[i];
+        let p = self.proc(&d);
+        match d.stage {
+            Stage::Desk => {
+                if d.desk_wait.is_nan() && d.channel == Channel::InPerson {
+                    self.arena[i].desk_wait = c.started - c.arrived;
+                }
+                if !d.desk_request && unit(&mut self.rngs.desk) < p.incomplete_at_desk {
+                    let d = &mut self.arena[i];
+                    d.desk_request = true;
+                    d.stage = Stage::CitizenAtDesk;
+                    return Target::Node(self.cp.citizen);
+                }
+                self.receipt(i, now, c)
+            }
+            Stage::CitizenAtDesk => {
+                let d = &mut self.arena[i];
+                d.stage = Stage::Desk;
+                d.resubmissions += 1;
+                Target::Node(self.cp.stations[d.unit as usize][0])
+            }
+            Stage::Resubmit => {
+                if d.comp != d.unit {
+                    self.arena[i].stage = Stage::TransferUp;
+                    return Target::Node(self.cp.transfer);
+                }
+                self.send_to_appraisal(i)
+            }
+            Stage::TransferUp => self.send_to_appraisal(i),
+            Stage::HandoffToAppraisal => {
+                self.arena[i].stage = Stage::Appraisal;
+                Target::Node(self.cp.stations[d.comp as usize][1])
+            }
+            Stage::HandoffToApproval => {
+                self.arena[i].stage = Stage::Approval;
+                Target::Node(self.cp.stations[d.comp as usize][2])
+            }
+            Stage::Appraisal => {
+                if !d.appraisal_request
+                    && unit(&mut self.rngs.appraisal) < p.incomplete_at_appraisal
+                {
+                    let d = &mut self.arena[i];
+                    d.appraisal_request = true;
+                    d.request_at = now;
+                    d.stage = Stage::CitizenAtAppraisal;
+                    return Target::Node(self.cp.citizen);
+                }
+                self.send_to_approval(i)
+            }
+            Stage::CitizenAtAppraisal => {
+                // The citizen's time does not count: move the appointment by it.
+                let cal = &self.sc.calendar;
+                let away = cal.working_minutes_between(d.request_at, now);
+                let d = &mut self.arena[i];
+                d.citizen_working += away;
+                d.appointment = cal.add_working_minutes(d.appointment, away);
+                c.due = d.appointment;
+                d.resubmissions += 1;
+                d.stage = Stage::Resubmit;
+                Target::Node(self.cp.stations[d.unit as usize][0])
+            }
+            Stage::Approval => {
+                if d.comp != d.unit {
+                    self.arena[i].stage = Stage::TransferDown;
+                    return Target::Node(self.cp.transfer);
+                }
+                self.complete(i, now)
+            }
+            Stage::TransferDown => self.complete(i, now),
+        }
+    }
+
+    fn service_time(&mut self, node: NodeId, c: &Customer, now: f64) -> Option<f64> {
+        let cal = &self.sc.calendar;
+        if let Some((u, k)) = self.cp.station_of[node] {
+            // Effort elapses in working time: work in hand at closing resumes
+            // at the next opening (the server keeps the dossier overnight).
+            let k = usize::from(k);
+            let effort = self.cp.effort[c.class as usize][k].sample(&mut self.rngs.effort[k]);
+            if now >= self.warmup {
+                self.run.busy[u as usize][k] += effort;
+            }
+            return Some(cal.add_working_minutes(now, effort) - now);
+        }
+        let d = self.arena[c.tag as usize];
+        if node == self.cp.handoff_node {
+            let days = self.cp.handoff[d.proc as usize]
+                .as_ref()
+                .map_or(0.0, |s| s.sample(&mut self.rngs.handoff));
+            return Some(cal.add_working_minutes(now, days * WORKING_DAY_MINUTES) - now);
+        }
+        if node == self.cp.citizen {
+            let days = self.cp.supplement[d.proc as usize].sample(&mut self.rngs.supplement);
+            let mut t = now + days * DAY;
+            if d.channel.paper() {
+                t = cal.next_open(t);
+            }
+            return Some(t - now);
+        }
+        let p = self.proc(&d);
+        let t = match p.transfer {
+            Transfer::Electronic => {
+                // Sent at once in office hours before the cut-off, else at the next working day's opening.
+                let day = WorkCalendar::day_of(now);
+                let base = if cal.is_working_day(day) && now - day as f64 * DAY < 15.0 * 60.0 {
+                    cal.next_open(now)
+                } else {
+                    cal.next_open((day + 1) as f64 * DAY)
+                };
+                cal.add_working_minutes(base, self.cp.electronic.sample(&mut self.rngs.transfer))
+            }
+            Transfer::Paper => {
+                cal.add_working_minutes(now, self.cp.paper.sample(&mut self.rngs.transfer))
+            }
+        };
+        Some(t - now)
+    }
+}

@@ -1,0 +1,998 @@
+//! One-stop scenario files: provinces as trees of tiers and units, a procedure catalogue, channels, staff and calendar.
+//!
+//! Raw serde structures are read entry by entry, then resolved into a
+//! validated [`Scenario`]; every problem is reported with its field path.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::{FieldError, ScenarioError, parse_table, typed, typed_array};
+use crate::calendar::{Period, WorkCalendar, default_week};
+use crate::engine::{Dist, Streams};
+
+/// An administrative tier.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Tỉnh: the province.
+    Province,
+    /// Huyện: the district (abolished on 1 July 2025).
+    District,
+    /// Xã: the commune.
+    Commune,
+}
+
+impl Tier {
+    /// All tiers, top first.
+    pub const ALL: [Tier; 3] = [Tier::Province, Tier::District, Tier::Commune];
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Province => "province",
+            Tier::District => "district",
+            Tier::Commune => "commune",
+        }
+    }
+
+    /// Position from the top (province 0).
+    pub fn rank(self) -> usize {
+        self as usize
+    }
+}
+
+/// How a dossier is submitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// At the desk.
+    InPerson,
+    /// By public post (BCCI).
+    Postal,
+    /// Partly online (một phần).
+    OnlinePartial,
+    /// Fully online (toàn trình).
+    OnlineFull,
+}
+
+impl Channel {
+    /// All channels.
+    pub const ALL: [Channel; 4] = [
+        Channel::InPerson,
+        Channel::Postal,
+        Channel::OnlinePartial,
+        Channel::OnlineFull,
+    ];
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::InPerson => "in_person",
+            Channel::Postal => "postal",
+            Channel::OnlinePartial => "online_partial",
+            Channel::OnlineFull => "online_full",
+        }
+    }
+
+    /// Whether the dossier was submitted online.
+    pub fn online(self) -> bool {
+        matches!(self, Channel::OnlinePartial | Channel::OnlineFull)
+    }
+
+    /// Whether the dossier arrives on paper.
+    pub fn paper(self) -> bool {
+        !self.online()
+    }
+}
+
+/// Channel shares as written in a file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannels {
+    /// Share at the desk.
+    pub in_person: f64,
+    /// Share by post.
+    #[serde(default)]
+    pub postal: f64,
+    /// Share partly online.
+    #[serde(default)]
+    pub online_partial: f64,
+    /// Share fully online.
+    #[serde(default)]
+    pub online_full: f64,
+}
+
+/// How liên thông transfers move between units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transfer {
+    /// Electronically: at once, or at the next working day's opening after the cut-off.
+    #[default]
+    Electronic,
+    /// On paper: within about a working day.
+    Paper,
+}
+
+/// A procedure entry.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProcedure {
+    /// Unique identifier.
+    pub id: String,
+    /// Human-readable name.
+    #[serde(default)]
+    pub name: String,
+    /// Tier whose desks receive it.
+    pub tier: Tier,
+    /// Tier competent to resolve it (default: the receiving tier).
+    pub competent_tier: Option<Tier>,
+    /// Statutory deadline, working days.
+    pub deadline_days: i64,
+    /// Dossiers per year at a receiving unit of size 1.
+    pub volume_per_unit: f64,
+    /// Channel shares (must sum to 1).
+    pub channels: RawChannels,
+    /// Probability a dossier is incomplete at the desk check.
+    #[serde(default)]
+    pub incomplete_at_desk: f64,
+    /// Probability the appraisal finds it deficient.
+    #[serde(default)]
+    pub incomplete_at_appraisal: f64,
+    /// Calendar days the citizen takes to supplement.
+    pub supplement_days: Option<Dist>,
+    /// Desk effort, minutes.
+    pub desk_minutes: Dist,
+    /// Specialist effort, minutes.
+    pub appraisal_minutes: Dist,
+    /// Leader effort, minutes.
+    pub approval_minutes: Dist,
+    /// In-tray time at each internal handoff (desk → specialist, specialist → leader), working days.
+    pub handoff_days: Option<Dist>,
+    /// Liên thông transfer mode when the competent unit is another one.
+    #[serde(default)]
+    pub transfer: Transfer,
+    /// Probability a paper dossier is digitised at the desk.
+    #[serde(default)]
+    pub digitisation: f64,
+    /// Whether a fee is paid.
+    #[serde(default)]
+    pub fee: bool,
+    /// Share of online fee-bearing dossiers paid online.
+    #[serde(default)]
+    pub online_payment: f64,
+    /// Whether a paper result is required.
+    #[serde(default)]
+    pub paper_result: bool,
+    /// Share of results issued electronically (for procedures without a required paper result, all are).
+    #[serde(default)]
+    pub e_result: f64,
+}
+
+/// Staff of one unit.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Staff {
+    /// Desk clerks (reception, digitisation, return).
+    pub clerks: f64,
+    /// Specialists (appraisal).
+    pub specialists: f64,
+    /// Leaders (approval and signature).
+    pub leaders: f64,
+}
+
+/// A unit given one by one.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnit {
+    /// Name.
+    pub name: String,
+    /// Relative size (volume multiplier, default 1).
+    #[serde(default = "one")]
+    pub size: f64,
+    /// Staff (default: the tier's).
+    pub staff: Option<Staff>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// The units of one tier of a province.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTier {
+    /// Which tier.
+    pub tier: Tier,
+    /// Number of units (when not listed one by one).
+    pub units: Option<i64>,
+    /// Spread of unit sizes around 1 (normalised to mean 1).
+    pub size: Option<Dist>,
+    /// Staff of a unit of size 1 (scaled by size, at least 1 of each).
+    pub staff: Option<Staff>,
+    /// Units one by one.
+    #[serde(default)]
+    pub unit: Vec<RawUnit>,
+}
+
+/// A province entry.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvince {
+    /// Name.
+    pub name: String,
+    /// Its tiers.
+    pub tier: Vec<RawTier>,
+}
+
+/// Calendar settings.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalendar {
+    /// Open on Saturday mornings.
+    #[serde(default)]
+    pub saturday_morning: bool,
+    /// Extra holidays (YYYY-MM-DD).
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Extra make-up working days (YYYY-MM-DD).
+    #[serde(default)]
+    pub make_up_days: Vec<String>,
+    /// Leave out the built-in Vietnamese holidays.
+    #[serde(default)]
+    pub no_builtin_holidays: bool,
+}
+
+/// Seasonal profiles (relative weights; normalised internally).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfiles {
+    /// 12 weights, January first.
+    pub month: Option<Vec<f64>>,
+    /// 7 weights, Monday first.
+    pub weekday: Option<Vec<f64>>,
+    /// 24 weights for in-person and postal arrivals by hour (only office hours count).
+    pub hour: Option<Vec<f64>>,
+    /// 24 weights for online arrivals by hour.
+    pub online_hour: Option<Vec<f64>>,
+}
+
+/// Model parameters.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    /// Probability an agency sends the apology for a dossier it sees will be late.
+    #[serde(default = "default_compliance")]
+    pub apology_compliance: f64,
+    /// Working minutes an electronic liên thông transfer takes once sent.
+    pub electronic_transfer_minutes: Option<Dist>,
+    /// Working minutes a paper transfer takes.
+    pub paper_transfer_minutes: Option<Dist>,
+    /// Memory bound: most dossiers in flight in one province before the run stops.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: i64,
+}
+
+fn default_compliance() -> f64 {
+    0.8
+}
+fn default_max_in_flight() -> i64 {
+    2_000_000
+}
+
+/// Validated procedure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Procedure {
+    /// Identifier.
+    pub id: String,
+    /// Receiving tier.
+    pub tier: Tier,
+    /// Competent tier.
+    pub competent_tier: Tier,
+    /// Deadline, working days.
+    pub deadline_days: u32,
+    /// Dossiers per year per unit of size 1.
+    pub volume_per_unit: f64,
+    /// Shares by [`Channel::ALL`] order.
+    pub channels: [f64; 4],
+    /// Incomplete at desk.
+    pub incomplete_at_desk: f64,
+    /// Deficient at appraisal.
+    pub incomplete_at_appraisal: f64,
+    /// Citizen's supplement time, calendar days.
+    pub supplement_days: Dist,
+    /// Desk effort, minutes.
+    pub desk_minutes: Dist,
+    /// Specialist effort, minutes.
+    pub appraisal_minutes: Dist,
+    /// Leader effort, minutes.
+    pub approval_minutes: Dist,
+    /// In-tray time at each internal handoff, working days.
+    pub handoff_days: Dist,
+    /// Transfer mode.
+    pub transfer: Transfer,
+    /// Digitisation probability of paper dossiers.
+    pub digitisation: f64,
+    /// Fee-bearing.
+    pub fee: bool,
+    /// Online payment share.
+    pub online_payment: f64,
+    /// Paper result required.
+    pub paper_result: bool,
+    /// E-result share.
+    pub e_result: f64,
+}
+
+/// A validated unit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unit {
+    /// Name (unique in the province).
+    pub name: String,
+    /// Tier.
+    pub tier: Tier,
+    /// Relative size.
+    pub size: f64,
+    /// Index of the parent unit (district for communes, province for districts; province for communes without districts).
+    pub parent: Option<usize>,
+    /// Servers per pool: clerks, specialists, leaders.
+    pub servers: [u32; 3],
+}
+
+/// A validated province.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Province {
+    /// Name.
+    pub name: String,
+    /// Units, province first, then districts, then communes.
+    pub units: Vec<Unit>,
+}
+
+/// Validated model parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelParams {
+    /// Apology compliance.
+    pub apology_compliance: f64,
+    /// Electronic transfer, working minutes.
+    pub electronic_transfer_minutes: Dist,
+    /// Paper transfer, working minutes.
+    pub paper_transfer_minutes: Dist,
+    /// Memory bound per province.
+    pub max_in_flight: usize,
+}
+
+/// Normalised seasonal weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Profiles {
+    /// Month weights (mean 1).
+    pub month: [f64; 12],
+    /// Weekday weights, Monday first.
+    pub weekday: [f64; 7],
+    /// In-person hour weights.
+    pub hour: [f64; 24],
+    /// Online hour weights.
+    pub online_hour: [f64; 24],
+}
+
+/// A validated one-stop scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// Start date (time 0).
+    pub start: NaiveDate,
+    /// Warm-up, days.
+    pub warmup_days: u32,
+    /// Tallied horizon after the warm-up, days.
+    pub horizon_days: u32,
+    /// Replications.
+    pub replications: u64,
+    /// Master seed.
+    pub seed: u64,
+    /// Working calendar.
+    pub calendar: WorkCalendar,
+    /// Seasonal profiles.
+    pub profiles: Profiles,
+    /// Procedure catalogue.
+    pub procedures: Vec<Procedure>,
+    /// Provinces.
+    pub provinces: Vec<Province>,
+    /// Parameters.
+    pub model: ModelParams,
+}
+
+fn prob(errors: &mut Vec<FieldError>, field: String, x: f64) {
+    if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
+        errors.push(FieldError::new(
+            field,
+            format!("must be a probability in [0, 1] (got {x})"),
+        ));
+    }
+}
+
+fn dist_ok(errors: &mut Vec<FieldError>, field: &str, d: &Dist) {
+    if let Err(es) = d.validate() {
+        for e in es {
+            errors.push(FieldError::new(format!("{field}.{}", e.field), e.message));
+        }
+    }
+}
+
+fn date(errors: &mut Vec<FieldError>, field: String, s: &str) -> Option<NaiveDate> {
+    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(FieldError::new(
+                field,
+                format!("malformed date `{s}`; expected YYYY-MM-DD, e.g. 2022-01-01"),
+            ));
+            None
+        }
+    }
+}
+
+fn weights<const N: usize>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    v: &Option<Vec<f64>>,
+    default: [f64; N],
+) -> [f64; N] {
+    let Some(v) = v else { return default };
+    if v.len() != N {
+        errors.push(FieldError::new(
+            field,
+            format!("must list {N} weights (got {})", v.len()),
+        ));
+        return default;
+    }
+    let mut out = [0.0; N];
+    for (i, &x) in v.iter().enumerate() {
+        if !(x.is_finite() && x >= 0.0) {
+            errors.push(FieldError::new(
+                format!("{field}[{i}]"),
+                format!("must be a weight ≥ 0 (got {x})"),
+            ));
+        }
+        out[i] = x;
+    }
+    if out.iter().sum::<f64>() <= 0.0 {
+        errors.push(FieldError::new(field, "at least one weight must be > 0"));
+        return default;
+    }
+    out
+}
+
+/// Default in-person hour weights: a morning peak (Vietnamese desks see most visitors 8–10 h).
+const HOUR_DEFAULT: [f64; 24] = [
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.4, 1.5, 1.3, 1.0, 0.3, 0.5, 1.0, 1.1, 0.9, 0.5, 0.0,
+    0.0, 0.0, 0.0, 0.0, 0.0,
+];
+/// Default online hour weights: daytime-heavy but never zero.
+const ONLINE_HOUR_DEFAULT: [f64; 24] = [
+    0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.3, 0.7, 1.2, 1.4, 1.4, 1.2, 0.8, 0.9, 1.2, 1.3, 1.2, 1.0,
+    0.8, 0.8, 0.9, 0.8, 0.5, 0.2,
+];
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = super::read(path)?;
+    parse(path, &text)
+}
+
+/// Parses and validates scenario text; `path` names the file in errors.
+pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let mut table = parse_table(path, text)?;
+    let mut errors = Vec::new();
+    let mut take = |key: &str| table.remove(key);
+
+    let name: Option<String> = take("name").and_then(|v| typed("name", v, &mut errors));
+    let _description = take("description");
+    let start: Option<String> = take("start").and_then(|v| typed("start", v, &mut errors));
+    let horizon_days: Option<i64> =
+        take("horizon_days").and_then(|v| typed("horizon_days", v, &mut errors));
+    let warmup_days: Option<i64> =
+        take("warmup_days").and_then(|v| typed("warmup_days", v, &mut errors));
+    let replications: Option<i64> =
+        take("replications").and_then(|v| typed("replications", v, &mut errors));
+    let seed: Option<u64> = take("seed").and_then(|v| typed("seed", v, &mut errors));
+    let raw_cal: RawCalendar = take("calendar")
+        .and_then(|v| typed("calendar", v, &mut errors))
+        .unwrap_or_default();
+    let raw_prof: Option<RawProfiles> =
+        take("profiles").and_then(|v| typed("profiles", v, &mut errors));
+    let raw_model: Option<RawModel> = take("model").and_then(|v| typed("model", v, &mut errors));
+    let procs: Vec<Option<RawProcedure>> = typed_array(&mut table, "procedure", &mut errors);
+    let provs: Vec<Option<RawProvince>> = typed_array(&mut table, "province", &mut errors);
+    for key in table.keys() {
+        errors.push(FieldError::new(
+            key.clone(),
+            "unknown key; expected one of name, description, start, horizon_days, warmup_days, replications, seed, calendar, profiles, model, procedure, province",
+        ));
+    }
+
+    let name = name.unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let start = match &start {
+        Some(s) => date(&mut errors, "start".into(), s),
+        None => {
+            errors.push(FieldError::new(
+                "start",
+                "missing: give the first simulated day, e.g. start = \"2022-01-01\"",
+            ));
+            None
+        }
+    };
+    let horizon_days = horizon_days.unwrap_or(365);
+    if !(1..=3650).contains(&horizon_days) {
+        errors.push(FieldError::new(
+            "horizon_days",
+            format!("must be between 1 and 3650 (got {horizon_days})"),
+        ));
+    }
+    let warmup_days = warmup_days.unwrap_or(30);
+    if !(0..=365).contains(&warmup_days) {
+        errors.push(FieldError::new(
+            "warmup_days",
+            format!("must be between 0 and 365 (got {warmup_days})"),
+        ));
+    }
+    let replications = replications.unwrap_or(10);
+    if replications < 1 {
+        errors.push(FieldError::new(
+            "replications",
+            format!("must be ≥ 1 (got {replications})"),
+        ));
+    }
+
+    // Calendar.
+    let mut holidays: Vec<NaiveDate> = if raw_cal.no_builtin_holidays {
+        Vec::new()
+    } else {
+        crate::calendar::vietnam_holidays()
+            .into_iter()
+            .map(|h| h.date)
+            .collect()
+    };
+    for (i, s) in raw_cal.holidays.iter().enumerate() {
+        holidays.extend(date(&mut errors, format!("calendar.holidays[{i}]"), s));
+    }
+    let mut make_up: Vec<NaiveDate> = if raw_cal.no_builtin_holidays {
+        Vec::new()
+    } else {
+        crate::calendar::vietnam_make_up_days()
+            .into_iter()
+            .map(|h| h.date)
+            .collect()
+    };
+    for (i, s) in raw_cal.make_up_days.iter().enumerate() {
+        make_up.extend(date(&mut errors, format!("calendar.make_up_days[{i}]"), s));
+    }
+    if let Some(start) = start {
+        let last = start + chrono::Duration::days(warmup_days + horizon_days);
+        use chrono::Datelike;
+        if !raw_cal.no_builtin_holidays
+            && (start.year() < crate::calendar::HOLIDAY_YEARS.0
+                || last.year() > crate::calendar::HOLIDAY_YEARS.1)
+        {
+            errors.push(FieldError::new(
+                "start",
+                format!(
+                    "the run spans {start} to {last}, but built-in holidays cover {}–{} only; move the dates, or list holidays and set calendar.no_builtin_holidays = true",
+                    crate::calendar::HOLIDAY_YEARS.0,
+                    crate::calendar::HOLIDAY_YEARS.1
+                ),
+            ));
+        }
+    }
+
+    // Profiles.
+    let rp = raw_prof.unwrap_or(RawProfiles {
+        month: None,
+        weekday: None,
+        hour: None,
+        online_hour: None,
+    });
+    let mut month = weights(&mut errors, "profiles.month", &rp.month, [1.0; 12]);
+    let m = month.iter().sum::<f64>() / 12.0;
+    month.iter_mut().for_each(|x| *x /= m);
+    let profiles = Profiles {
+        month,
+        weekday: weights(&mut errors, "profiles.weekday", &rp.weekday, [1.0; 7]),
+        hour: weights(&mut errors, "profiles.hour", &rp.hour, HOUR_DEFAULT),
+        online_hour: weights(
+            &mut errors,
+            "profiles.online_hour",
+            &rp.online_hour,
+            ONLINE_HOUR_DEFAULT,
+        ),
+    };
+
+    // Model parameters.
+    let rm = raw_model.unwrap_or(RawModel {
+        apology_compliance: default_compliance(),
+        electronic_transfer_minutes: None,
+        paper_transfer_minutes: None,
+        max_in_flight: default_max_in_flight(),
+    });
+    prob(
+        &mut errors,
+        "model.apology_compliance".into(),
+        rm.apology_compliance,
+    );
+    if rm.max_in_flight < 1000 {
+        errors.push(FieldError::new(
+            "model.max_in_flight",
+            format!("must be ≥ 1000 (got {})", rm.max_in_flight),
+        ));
+    }
+    let model = ModelParams {
+        apology_compliance: rm.apology_compliance,
+        electronic_transfer_minutes: rm
+            .electronic_transfer_minutes
+            .unwrap_or(Dist::Exponential { mean: 30.0 }),
+        paper_transfer_minutes: rm.paper_transfer_minutes.unwrap_or(Dist::Uniform {
+            min: 60.0,
+            max: 450.0,
+        }),
+        max_in_flight: rm.max_in_flight.max(0) as usize,
+    };
+    dist_ok(
+        &mut errors,
+        "model.electronic_transfer_minutes",
+        &model.electronic_transfer_minutes,
+    );
+    dist_ok(
+        &mut errors,
+        "model.paper_transfer_minutes",
+        &model.paper_transfer_minutes,
+    );
+
+    // Procedures.
+    let mut procedures = Vec::new();
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    if procs.is_empty() {
+        errors.push(FieldError::new(
+            "procedure",
+            "the scenario needs at least one [[procedure]]",
+        ));
+    }
+    for (i, p) in procs.iter().enumerate() {
+        let Some(p) = p else { continue };
+        let at = |f: &str| format!("procedure[{i}].{f}");
+        if let Some(first) = ids.insert(p.id.clone(), i) {
+            errors.push(FieldError::new(
+                at("id"),
+                format!("duplicate id `{}` (already procedure[{first}])", p.id),
+            ));
+        }
+        if p.deadline_days < 0 || p.deadline_days > 365 {
+            errors.push(FieldError::new(
+                at("deadline_days"),
+                format!(
+                    "must be between 0 and 365 working days (got {})",
+                    p.deadline_days
+                ),
+            ));
+        }
+        if !(p.volume_per_unit.is_finite() && p.volume_per_unit > 0.0) {
+            errors.push(FieldError::new(
+                at("volume_per_unit"),
+                format!("must be > 0 dossiers per year (got {})", p.volume_per_unit),
+            ));
+        }
+        let ch = &p.channels;
+        let shares = [ch.in_person, ch.postal, ch.online_partial, ch.online_full];
+        for (c, &x) in Channel::ALL.iter().zip(&shares) {
+            prob(&mut errors, at(&format!("channels.{}", c.name())), x);
+        }
+        let sum: f64 = shares.iter().sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            errors.push(FieldError::new(
+                at("channels"),
+                format!("shares must sum to 1 (got {sum})"),
+            ));
+        }
+        for (f, x) in [
+            ("incomplete_at_desk", p.incomplete_at_desk),
+            ("incomplete_at_appraisal", p.incomplete_at_appraisal),
+            ("digitisation", p.digitisation),
+            ("online_payment", p.online_payment),
+            ("e_result", p.e_result),
+        ] {
+            prob(&mut errors, at(f), x);
+        }
+        let supplement_days = p
+            .supplement_days
+            .clone()
+            .unwrap_or(Dist::Exponential { mean: 5.0 });
+        dist_ok(&mut errors, &at("supplement_days"), &supplement_days);
+        dist_ok(&mut errors, &at("desk_minutes"), &p.desk_minutes);
+        dist_ok(&mut errors, &at("appraisal_minutes"), &p.appraisal_minutes);
+        dist_ok(&mut errors, &at("approval_minutes"), &p.approval_minutes);
+        let handoff_days = p.handoff_days.clone().unwrap_or(Dist::constant(0.0));
+        dist_ok(&mut errors, &at("handoff_days"), &handoff_days);
+        let competent_tier = p.competent_tier.unwrap_or(p.tier);
+        if competent_tier.rank() > p.tier.rank() {
+            errors.push(FieldError::new(
+                at("competent_tier"),
+                format!(
+                    "`{}` is below the receiving tier `{}`; a dossier goes up for liên thông, not down (receive it at the {} tier instead)",
+                    competent_tier.name(),
+                    p.tier.name(),
+                    competent_tier.name()
+                ),
+            ));
+        }
+        procedures.push(Procedure {
+            id: p.id.clone(),
+            tier: p.tier,
+            competent_tier,
+            deadline_days: p.deadline_days.clamp(0, 365) as u32,
+            volume_per_unit: p.volume_per_unit,
+            channels: shares,
+            incomplete_at_desk: p.incomplete_at_desk,
+            incomplete_at_appraisal: p.incomplete_at_appraisal,
+            supplement_days,
+            desk_minutes: p.desk_minutes.clone(),
+            appraisal_minutes: p.appraisal_minutes.clone(),
+            approval_minutes: p.approval_minutes.clone(),
+            handoff_days,
+            transfer: p.transfer,
+            digitisation: p.digitisation,
+            fee: p.fee,
+            online_payment: p.online_payment,
+            paper_result: p.paper_result,
+            e_result: if p.paper_result { p.e_result } else { 1.0 },
+        });
+    }
+
+    // Provinces.
+    let seed = seed.unwrap_or(1);
+    let mut provinces = Vec::new();
+    if provs.is_empty() {
+        errors.push(FieldError::new(
+            "province",
+            "the scenario needs at least one [[province]]",
+        ));
+    }
+    for (pi, p) in provs.iter().enumerate() {
+        let Some(p) = p else { continue };
+        provinces.push(resolve_province(pi, p, seed, &mut errors));
+    }
+    // Every procedure needs a receiving unit and a competent unit in every province.
+    for (i, pr) in procedures.iter().enumerate() {
+        for (pi, prov) in provinces.iter().enumerate() {
+            for (t, what) in [(pr.tier, "tier"), (pr.competent_tier, "competent_tier")] {
+                if !prov.units.iter().any(|u| u.tier == t) {
+                    errors.push(FieldError::new(
+                        format!("procedure[{i}].{what}"),
+                        format!(
+                            "province[{pi}] (`{}`) has no {} units; add that tier to the province or move the procedure to a tier it has",
+                            prov.name,
+                            t.name()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(ScenarioError::Invalid {
+            path: path.to_owned(),
+            errors,
+        });
+    }
+    let Some(start) = start else {
+        return Err(ScenarioError::Invalid {
+            path: path.to_owned(),
+            errors,
+        });
+    };
+    let week: [Vec<Period>; 7] = default_week(raw_cal.saturday_morning);
+    Ok(Scenario {
+        name,
+        start,
+        warmup_days: warmup_days as u32,
+        horizon_days: horizon_days as u32,
+        replications: replications as u64,
+        seed,
+        calendar: WorkCalendar::new(start, week, holidays, make_up),
+        profiles,
+        procedures,
+        provinces,
+        model,
+    })
+}
+
+fn resolve_province(
+    pi: usize,
+    p: &RawProvince,
+    seed: u64,
+    errors: &mut Vec<FieldError>,
+) -> Province {
+    let at = |f: String| format!("province[{pi}].{f}");
+    let mut units: Vec<Unit> = Vec::new();
+    let mut seen = [false; 3];
+    let mut tiers: Vec<(usize, &RawTier)> = p.tier.iter().enumerate().collect();
+    tiers.sort_by_key(|(_, t)| t.tier.rank());
+    for (ti, t) in tiers {
+        let f = |x: &str| at(format!("tier[{ti}].{x}"));
+        if std::mem::replace(&mut seen[t.tier.rank()], true) {
+            errors.push(FieldError::new(
+                f("tier"),
+                format!("tier `{}` is listed twice", t.tier.name()),
+            ));
+            continue;
+        }
+        let listed = !t.unit.is_empty();
+        let count = if listed {
+            if t.units.is_some() {
+                errors.push(FieldError::new(
+                    f("units"),
+                    "give either `units` (a count) or [[unit]] entries, not both",
+                ));
+            }
+            t.unit.len()
+        } else {
+            match t.units {
+                Some(n) if n >= 1 => n as usize,
+                Some(n) => {
+                    errors.push(FieldError::new(
+                        f("units"),
+                        format!("must be ≥ 1 (got {n})"),
+                    ));
+                    0
+                }
+                None => {
+                    errors.push(FieldError::new(
+                        f("units"),
+                        "missing: give a count or list [[unit]] entries",
+                    ));
+                    0
+                }
+            }
+        };
+        if t.tier == Tier::Province && count != 1 {
+            errors.push(FieldError::new(
+                f("units"),
+                format!("a province has exactly one province-tier unit (got {count})"),
+            ));
+        }
+        if let Some(s) = &t.staff {
+            check_staff(errors, &f("staff"), s);
+        }
+        if let Some(d) = &t.size {
+            dist_ok(errors, &f("size"), d);
+        }
+        // Sizes: listed, or drawn from the spread (fixed by the seed, not by the replication), mean 1.
+        let mut sizes: Vec<f64> = if listed {
+            t.unit.iter().map(|u| u.size).collect()
+        } else {
+            match t.size.as_ref().map(|d| d.sampler()) {
+                Some(Ok(s)) => {
+                    let mut rng = Streams::new(seed, u64::MAX)
+                        .stream("unit-size", &[pi as u64, t.tier.rank() as u64]);
+                    (0..count).map(|_| s.sample(&mut rng)).collect()
+                }
+                _ => vec![1.0; count],
+            }
+        };
+        for (ui, sz) in sizes.iter().enumerate() {
+            if !(sz.is_finite() && *sz > 0.0) {
+                errors.push(FieldError::new(
+                    f(&format!("unit[{ui}].size")),
+                    format!("must be > 0 (got {sz})"),
+                ));
+            }
+        }
+        if !listed && count > 0 {
+            let m = sizes.iter().sum::<f64>() / count as f64;
+            if m > 0.0 {
+                sizes.iter_mut().for_each(|x| *x /= m);
+            }
+        }
+        // Parents: communes spread in contiguous blocks over districts, or to the province.
+        let parents: Vec<usize> = match t.tier {
+            Tier::Province => vec![],
+            Tier::District => units
+                .iter()
+                .enumerate()
+                .filter(|(_, u)| u.tier == Tier::Province)
+                .map(|(i, _)| i)
+                .collect(),
+            Tier::Commune => {
+                let d: Vec<usize> = units
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| u.tier == Tier::District)
+                    .map(|(i, _)| i)
+                    .collect();
+                if d.is_empty() {
+                    units
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, u)| u.tier == Tier::Province)
+                        .map(|(i, _)| i)
+                        .collect()
+                } else {
+                    d
+                }
+            }
+        };
+        for k in 0..count {
+            let raw = t.unit.get(k);
+            let staff = raw.and_then(|u| u.staff).or(t.staff);
+            if let Some(Some(s)) = raw.map(|u| u.staff.as_ref()) {
+                check_staff(errors, &f(&format!("unit[{k}].staff")), s);
+            }
+            let Some(staff) = staff else {
+                errors.push(FieldError::new(
+                    f("staff"),
+                    "missing: give the tier's staff or each unit's staff",
+                ));
+                break;
+            };
+            let size = sizes.get(k).copied().unwrap_or(1.0);
+            let scale = |x: f64| ((x * size).round().max(1.0)) as u32;
+            let parent = if parents.is_empty() {
+                None
+            } else {
+                Some(parents[k * parents.len() / count.max(1)])
+            };
+            units.push(Unit {
+                name: raw.map_or_else(
+                    || format!("{}-{}", t.tier.name(), k + 1),
+                    |u| u.name.clone(),
+                ),
+                tier: t.tier,
+                size,
+                parent,
+                servers: [
+                    scale(staff.clerks),
+                    scale(staff.specialists),
+                    scale(staff.leaders),
+                ],
+            });
+        }
+    }
+    if !seen[Tier::Province.rank()] {
+        errors.push(FieldError::new(
+            at("tier".into()),
+            "a province needs its province tier (one unit)",
+        ));
+    }
+    Province {
+        name: p.name.clone(),
+        units,
+    }
+}
+
+fn check_staff(errors: &mut Vec<FieldError>, field: &str, s: &Staff) {
+    for (f, x) in [
+        ("clerks", s.clerks),
+        ("specialists", s.specialists),
+        ("leaders", s.leaders),
+    ] {
+        if !(x.is_finite() && x > 0.0) {
+            errors.push(FieldError::new(
+                format!("{field}.{f}"),
+                format!("must be > 0 (got {x})"),
+            ));
+        }
+    }
+}
+
+/// The embedded default scenario: the baseline province (`scenarios/baseline.toml`).
+pub const BASELINE: &str = include_str!("../../scenarios/baseline.toml");
+
+/// Reads the embedded baseline.
+pub fn baseline() -> Result<Scenario, ScenarioError> {
+    parse(Path::new("scenarios/baseline.toml (embedded)"), BASELINE)
+}
