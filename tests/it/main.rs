@@ -3,5 +3,6 @@
 mod cli;
 mod determinism;
 mod engine;
+mod model;
 mod queue_fuzz;
 mod theory;
