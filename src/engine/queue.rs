@@ -1,7 +1,7 @@
 //! The future-event set: a binary heap ordered by (time with `total_cmp`, insertion sequence).
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 /// Maps an `f64` to a `u64` whose unsigned order is exactly [`f64::total_cmp`]'s order.
 #[inline]
@@ -80,11 +80,22 @@ impl<E> Ord for Entry<E> {
 /// the same total order.
 ///
 /// It is `std`'s binary heap over 24-byte entries whose key packs
-/// (time bits, sequence) into one `u128` comparison.
+/// (time bits, sequence) into one `u128` comparison. With a bucket width
+/// ([`EventQueue::with_buckets`]) it becomes a two-level queue: events due
+/// before the end of the current time bucket are in the heap, later ones
+/// wait unsorted in per-bucket vectors and are heapified when their bucket
+/// comes up. Buckets partition time, so the order is exactly the same; the
+/// heap stays small when many events are far in the future (customers in
+/// long delays). Times must not be negative in bucket mode.
 #[derive(Clone, Debug)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
+    width: f64,
+    /// End of the current bucket: every event in the heap is earlier, every far event is not.
+    cur_end: f64,
+    far: BTreeMap<i64, Vec<Entry<E>>>,
+    far_len: usize,
 }
 
 impl<E: Copy> Default for EventQueue<E> {
@@ -104,7 +115,22 @@ impl<E: Copy> EventQueue<E> {
         Self {
             heap: BinaryHeap::with_capacity(n),
             next_seq: 0,
+            width: f64::INFINITY,
+            cur_end: f64::INFINITY,
+            far: BTreeMap::new(),
+            far_len: 0,
         }
+    }
+
+    /// An empty two-level queue whose buckets are `width` time units wide
+    /// (`f64::INFINITY`: a plain heap).
+    pub fn with_buckets(width: f64) -> Self {
+        let mut q = Self::with_capacity(64);
+        if width.is_finite() && width > 0.0 {
+            q.width = width;
+            q.cur_end = width;
+        }
+        q
     }
 
     /// Takes the next insertion sequence number without pushing anything.
@@ -115,21 +141,48 @@ impl<E: Copy> EventQueue<E> {
         s
     }
 
+    #[inline]
+    fn place(&mut self, entry: Entry<E>, time: f64) {
+        if time < self.cur_end {
+            self.heap.push(entry);
+        } else {
+            let k = (time / self.width).floor() as i64;
+            self.far.entry(k).or_default().push(entry);
+            self.far_len += 1;
+        }
+    }
+
+    /// Moves the next non-empty bucket into the heap when the heap is empty.
+    #[inline]
+    fn refill(&mut self) {
+        if self.heap.is_empty()
+            && let Some((k, v)) = self.far.pop_first()
+        {
+            self.far_len -= v.len();
+            self.cur_end = (k + 1) as f64 * self.width;
+            self.heap = BinaryHeap::from(v);
+        }
+    }
+
     /// Schedules `event` at `time`; returns its sequence number.
     #[inline]
     pub fn push(&mut self, time: f64, event: E) -> u64 {
         let seq = self.reserve_seq();
-        self.heap.push(Entry {
-            hi: time_bits(time),
-            lo: seq,
-            event,
-        });
+        self.place(
+            Entry {
+                hi: time_bits(time),
+                lo: seq,
+                event,
+            },
+            time,
+        );
         seq
     }
 
     /// The packed order key of the earliest event, if any (see [`order_key`]).
     #[inline]
-    pub fn peek_order_key(&self) -> Option<u128> {
+    pub fn peek_order_key(&mut self) -> Option<u128> {
+        self.refill();
         self.heap.peek().map(Entry::key)
     }
 
@@ -137,20 +190,22 @@ impl<E: Copy> EventQueue<E> {
     /// caller then either [`EventQueue::pop_top`]s it or
     /// [`EventQueue::replace_top`]s it with its follow-up.
     #[inline]
-    pub fn peek(&self) -> Option<(f64, u64, E)> {
+    pub fn peek(&mut self) -> Option<(f64, u64, E)> {
+        self.refill();
         self.heap.peek().map(|e| (bits_time(e.hi), e.lo, e.event))
     }
 
-    /// Removes the earliest event.
+    /// Removes the earliest event (after [`EventQueue::peek`]).
     #[inline]
     pub fn pop_top(&mut self) {
         self.heap.pop();
     }
 
-    /// Replaces the earliest event by a new one at `time` (which must not
-    /// be earlier than the replaced event's time); returns its sequence
+    /// Replaces the earliest event (after [`EventQueue::peek`]) by a new one
+    /// at `time`, not earlier than the replaced one; returns its sequence
     /// number. Equivalent to `pop` then `push`, with one sift instead of
-    /// two, and the same order: the new event gets the next sequence number.
+    /// two when the new event stays in the current bucket, and the same
+    /// order: the new event gets the next sequence number.
     #[inline]
     pub fn replace_top(&mut self, time: f64, event: E) -> u64 {
         let seq = self.reserve_seq();
@@ -159,34 +214,41 @@ impl<E: Copy> EventQueue<E> {
             lo: seq,
             event,
         };
-        if let Some(mut top) = self.heap.peek_mut() {
-            *top = entry;
-            return seq;
+        if time < self.cur_end {
+            if let Some(mut top) = self.heap.peek_mut() {
+                *top = entry;
+                return seq;
+            }
+            self.heap.push(entry);
+        } else {
+            self.heap.pop();
+            self.place(entry, time);
         }
-        self.heap.push(entry);
         seq
     }
 
     /// The (time, sequence) key of the earliest event, if any.
     #[inline]
-    pub fn peek_key(&self) -> Option<(f64, u64)> {
+    pub fn peek_key(&mut self) -> Option<(f64, u64)> {
+        self.refill();
         self.heap.peek().map(|e| (bits_time(e.hi), e.lo))
     }
 
     /// Removes and returns the earliest event as (time, sequence, event).
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, u64, E)> {
+        self.refill();
         self.heap.pop().map(|e| (bits_time(e.hi), e.lo, e.event))
     }
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.far_len
     }
 
     /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 

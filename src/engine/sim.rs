@@ -120,6 +120,10 @@ pub struct RunConfig {
     pub max_customers: Option<u64>,
     /// Fail rather than hold more than this many customers at once (a memory bound).
     pub max_in_flight: usize,
+    /// Width of the event queue's time buckets (`f64::INFINITY`: a plain
+    /// heap). Models with many customers in long delays set it to keep the
+    /// heap small; results do not depend on it.
+    pub bucket_width: f64,
 }
 
 impl RunConfig {
@@ -130,6 +134,7 @@ impl RunConfig {
             warmup,
             max_customers: None,
             max_in_flight: 10_000_000,
+            bucket_width: f64::INFINITY,
         }
     }
 
@@ -140,6 +145,7 @@ impl RunConfig {
             warmup: 0.0,
             max_customers: Some(n),
             max_in_flight: 10_000_000,
+            bucket_width: f64::INFINITY,
         }
     }
 }
@@ -425,7 +431,7 @@ pub fn run_with<R: Router>(
 
 impl<'a, R: Router> Sim<'a, R> {
     fn new(net: &'a Network, router: R, cfg: &RunConfig, streams: &Streams) -> Self {
-        let mut events = EventQueue::with_capacity(64);
+        let mut events = EventQueue::with_buckets(cfg.bucket_width);
         let mut nodes = Vec::with_capacity(net.nodes().len());
         for (i, node) in net.nodes().iter().enumerate() {
             let rng = streams.stream("service", &[i as u64]);

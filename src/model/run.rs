@@ -92,6 +92,8 @@ pub fn prepare(sc: &Scenario, discipline: Discipline) -> Result<Prepared<'_>, Mo
     }
     let mut cfg = RunConfig::horizon(end, f64::from(sc.warmup_days) * DAY);
     cfg.max_in_flight = sc.model.max_in_flight;
+    // Dossiers spend days in delays: hourly buckets keep the event heap small.
+    cfg.bucket_width = 60.0;
     Ok(Prepared {
         scenario: sc,
         provinces,

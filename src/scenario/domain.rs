@@ -996,3 +996,88 @@ pub const BASELINE: &str = include_str!("../../scenarios/baseline.toml");
 pub fn baseline() -> Result<Scenario, ScenarioError> {
     parse(Path::new("scenarios/baseline.toml (embedded)"), BASELINE)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = r#"
+start = "2022-03-01"
+[[procedure]]
+id = "x"
+tier = "commune"
+competent_tier = "district"
+deadline_days = 3
+volume_per_unit = 100
+channels = { in_person = 1.0 }
+desk_minutes = { dist = "constant", value = 5.0 }
+appraisal_minutes = { dist = "constant", value = 5.0 }
+approval_minutes = { dist = "constant", value = 5.0 }
+[[province]]
+name = "p"
+[[province.tier]]
+tier = "province"
+units = 1
+staff = { clerks = 1, specialists = 1, leaders = 1 }
+[[province.tier]]
+tier = "district"
+unit = [{ name = "north", size = 2.0 }, { name = "south", staff = { clerks = 3, specialists = 2, leaders = 1 } }]
+staff = { clerks = 2, specialists = 2, leaders = 1 }
+[[province.tier]]
+tier = "commune"
+units = 4
+staff = { clerks = 1.4, specialists = 1, leaders = 1 }
+"#;
+
+    #[test]
+    fn units_listed_one_by_one_keep_their_names_sizes_and_staff() {
+        let sc = parse(Path::new("m.toml"), MIN).unwrap();
+        let u = &sc.provinces[0].units;
+        assert_eq!(u.len(), 1 + 2 + 4);
+        assert_eq!(
+            (u[1].name.as_str(), u[1].size, u[1].servers),
+            ("north", 2.0, [4, 4, 2])
+        );
+        assert_eq!((u[2].name.as_str(), u[2].servers), ("south", [3, 2, 1]));
+    }
+
+    #[test]
+    fn communes_are_spread_over_the_districts_in_blocks() {
+        let sc = parse(Path::new("m.toml"), MIN).unwrap();
+        let parents: Vec<_> = sc.provinces[0].units[3..]
+            .iter()
+            .map(|u| u.parent)
+            .collect();
+        assert_eq!(parents, vec![Some(1), Some(1), Some(2), Some(2)]);
+        assert_eq!(sc.provinces[0].units[1].parent, Some(0));
+    }
+
+    #[test]
+    fn a_procedure_resolved_below_its_receiving_tier_is_refused() {
+        let text = MIN.replace(
+            "tier = \"commune\"\ncompetent_tier = \"district\"",
+            "tier = \"district\"\ncompetent_tier = \"commune\"",
+        );
+        let e = parse(Path::new("m.toml"), &text).unwrap_err().to_string();
+        assert!(e.contains("m.toml: procedure[0].competent_tier: `commune` is below the receiving tier `district`"), "{e}");
+    }
+
+    #[test]
+    fn a_malformed_holiday_and_a_missing_tier_are_reported_together() {
+        let text = MIN.replace(
+            "start = \"2022-03-01\"",
+            "start = \"2022-03-01\"\n[calendar]\nholidays = [\"2022-02-30\"]",
+        );
+        let text = text.replace(
+            "[[province.tier]]\ntier = \"district\"",
+            "[[province.tier]]\ntier = \"province\"",
+        );
+        let e = parse(Path::new("m.toml"), &text).unwrap_err().to_string();
+        assert!(
+            e.contains("calendar.holidays[0]: malformed date `2022-02-30`"),
+            "{e}"
+        );
+        assert!(e.contains("tier `province` is listed twice"), "{e}");
+        assert!(e.contains("has no district units"), "{e}");
+    }
+}

@@ -211,3 +211,32 @@ fn an_overloaded_run_stops_at_its_memory_bound_with_a_clear_error() {
         "{msg}"
     );
 }
+
+#[test]
+fn results_do_not_depend_on_the_event_queue_bucket_width() {
+    let mut b = NetworkBuilder::new();
+    let desk = b.station("desk", 3, Dist::exponential(1.0));
+    let wait = b.node(
+        "citizen",
+        NodeKind::Delay,
+        Dist::Lognormal {
+            mean: 50.0,
+            sd: 80.0,
+        },
+    );
+    b.poisson(desk, 2.0)
+        .route(desk, 0, wait, 0.3)
+        .route(wait, 0, desk, 1.0);
+    let net = b.build().unwrap();
+    let plain = run(&net, &RunConfig::horizon(2.0e4, 100.0), Streams::new(4, 0)).unwrap();
+    for width in [0.7, 10.0, 1440.0] {
+        let mut cfg = RunConfig::horizon(2.0e4, 100.0);
+        cfg.bucket_width = width;
+        let bucketed = run(&net, &cfg, Streams::new(4, 0)).unwrap();
+        assert_eq!(
+            format!("{plain:?}"),
+            format!("{bucketed:?}"),
+            "width {width}"
+        );
+    }
+}

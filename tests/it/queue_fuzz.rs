@@ -7,8 +7,19 @@ use rand::Rng;
 
 #[test]
 fn event_queue_agrees_with_a_btreemap_oracle_over_a_million_operations() {
-    let mut rng = Streams::new(2024, 0).stream("queue-fuzz", &[]);
-    let mut q: EventQueue<u64> = EventQueue::new();
+    fuzz(EventQueue::new(), 2024);
+}
+
+#[test]
+fn bucketed_event_queue_agrees_with_a_btreemap_oracle_over_a_million_operations() {
+    // Buckets narrower than, similar to and wider than the typical gap.
+    for (width, seed) in [(0.5, 1), (3.0, 2), (40.0, 3)] {
+        fuzz(EventQueue::with_buckets(width), seed);
+    }
+}
+
+fn fuzz(mut q: EventQueue<u64>, seed: u64) {
+    let mut rng = Streams::new(seed, 0).stream("queue-fuzz", &[]);
     // The oracle orders by (total-order time bits, insertion sequence).
     let mut oracle: BTreeMap<(u64, u64), (f64, u64)> = BTreeMap::new();
     let mut next_payload = 0u64;
@@ -19,9 +30,10 @@ fn event_queue_agrees_with_a_btreemap_oracle_over_a_million_operations() {
         if r % 100 < 55 || oracle.is_empty() {
             // Push: many exact ties (coarse grid) and some fine-grained times,
             // sometimes at the current time, never in the past.
-            let dt = match r % 4 {
+            let dt = match r % 5 {
                 0 => 0.0,
                 1 => (rng.next_u64() % 8) as f64 * 0.5,
+                2 => unit(&mut rng) * 200.0,
                 _ => unit(&mut rng) * 10.0,
             };
             let t = now + dt;
