@@ -141,23 +141,35 @@ impl<E: Copy> EventQueue<E> {
         s
     }
 
-    #[inline]
+    #[inline(always)]
     fn place(&mut self, entry: Entry<E>, time: f64) {
         if time < self.cur_end {
             self.heap.push(entry);
         } else {
-            let k = (time / self.width).floor() as i64;
-            self.far.entry(k).or_default().push(entry);
-            self.far_len += 1;
+            self.place_far(entry, time);
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn place_far(&mut self, entry: Entry<E>, time: f64) {
+        let k = (time / self.width).floor() as i64;
+        self.far.entry(k).or_default().push(entry);
+        self.far_len += 1;
+    }
+
     /// Moves the next non-empty bucket into the heap when the heap is empty.
-    #[inline]
+    #[inline(always)]
     fn refill(&mut self) {
-        if self.heap.is_empty()
-            && let Some((k, v)) = self.far.pop_first()
-        {
+        if self.heap.is_empty() && self.far_len > 0 {
+            self.refill_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refill_slow(&mut self) {
+        if let Some((k, v)) = self.far.pop_first() {
             self.far_len -= v.len();
             self.cur_end = (k + 1) as f64 * self.width;
             self.heap = BinaryHeap::from(v);
