@@ -48,7 +48,7 @@ pub fn mmc(c: u32, lambda: f64, mu: f64) -> Mmc {
 }
 
 /// Pollaczek–Khinchine mean wait in an M/G/1 queue:
-/// Wq = λ·E[S²] / (2(1 − ρ)), with ρ = λ·E[S].
+/// `Wq = λ·E[S²] / (2(1 − ρ))`, with `ρ = λ·E[S]`.
 pub fn mg1_wq(lambda: f64, mean_s: f64, second_moment_s: f64) -> f64 {
     let rho = lambda * mean_s;
     lambda * second_moment_s / (2.0 * (1.0 - rho))

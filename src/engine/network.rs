@@ -449,7 +449,7 @@ impl Network {
         self.lambda[i][k]
     }
 
-    /// Offered load at node `i`: Σ_k λ_ik · E[S_ik], in busy servers.
+    /// Offered load at node `i`: `Σ_k λ_ik · E[S_ik]`, in busy servers.
     pub fn offered_load(&self, i: NodeId) -> f64 {
         (0..self.classes.len())
             .map(|k| self.lambda[i][k] * self.nodes[i].service[k].mean())
