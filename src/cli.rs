@@ -7,7 +7,6 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use motcua::experiment::{self, bench, validate};
-use motcua::report::{Align, num, table};
 use motcua::scenario;
 
 /// motcua: a parallel discrete-event simulator for the capacity planning of
@@ -178,54 +177,18 @@ fn cmd_validate(
         "replications",
     );
     let start = std::time::Instant::now();
-    let report = validate::run_suite(&cases, size, seed, threads, &pb)?;
+    let outcome = validate::run_suite(&cases, size, seed, threads, &pb)?;
     pb.finish_and_clear();
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
-        let rows: Vec<Vec<String>> = report
-            .rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.case.clone(),
-                    r.metric.clone(),
-                    num(r.analytic, 5),
-                    num(r.simulated.mean, 5),
-                    format!(
-                        "[{}, {}]",
-                        num(r.simulated.ci_low, 5),
-                        num(r.simulated.ci_high, 5)
-                    ),
-                    format!("{:.2}%", 100.0 * r.rel_error),
-                    if r.pass { "pass".into() } else { "FAIL".into() },
-                ]
-            })
-            .collect();
-        let h = [
-            ("case", Align::Left),
-            ("metric", Align::Left),
-            ("analytic", Align::Right),
-            ("simulated", Align::Right),
-            ("95% CI", Align::Left),
-            ("rel. error", Align::Right),
-            ("pass", Align::Left),
-        ];
-        print!("{}", table(&h, &rows));
-        let failed = report.rows.iter().filter(|r| !r.pass).count();
         println!(
-            "\n{} checks, {} passed, {} failed; tolerance {}%; intervals are simultaneous 95% over all checks (Bonferroni, each at {:.3}%); {} customers, {} events in {:.1} s",
-            report.rows.len(),
-            report.rows.len() - failed,
-            failed,
-            100.0 * report.tolerance,
-            100.0 * report.check_level,
-            report.customers,
-            report.events,
+            "{} in {:.1} s",
+            motcua::report::validation_table(&outcome),
             start.elapsed().as_secs_f64()
         );
     }
-    Ok(if report.passed() {
+    Ok(if outcome.passed() {
         Outcome::Ok
     } else {
         Outcome::Breached
@@ -283,39 +246,8 @@ fn cmd_network(
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(Outcome::Ok);
     }
-    let ci =
-        |x: &motcua::stats::Summary| format!("{} ± {}", num(x.mean, 4), num(x.half_width(), 2));
-    let rows: Vec<Vec<String>> = s
-        .nodes
-        .iter()
-        .map(|n| {
-            vec![
-                n.name.clone(),
-                ci(&n.throughput),
-                ci(&n.wait),
-                ci(&n.sojourn),
-                ci(&n.queue),
-                ci(&n.utilisation),
-            ]
-        })
-        .collect();
     println!("{} — {} replications, seed {}, 95% CI", f.name, reps, seed);
-    let h = [
-        ("node", Align::Left),
-        ("throughput", Align::Right),
-        ("wait", Align::Right),
-        ("sojourn", Align::Right),
-        ("queue (Lq)", Align::Right),
-        ("utilisation", Align::Right),
-    ];
-    print!("{}", table(&h, &rows));
-    println!(
-        "network: mean sojourn {}, mean in network {}; {} customers, {} events",
-        ci(&s.network_sojourn),
-        ci(&s.in_network),
-        s.customers,
-        s.events
-    );
+    print!("{}", motcua::report::network_table(&s));
     Ok(Outcome::Ok)
 }
 

@@ -14,8 +14,8 @@
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use super::{ExperimentError, replicate};
-use crate::engine::{Dist, Network, NetworkBuilder, RunConfig, RunResult, Streams, mix64, run};
+use super::{ExperimentError, run_replications};
+use crate::engine::{Dist, Network, NetworkBuilder, RunConfig, RunResult, mix64};
 use crate::stats::Summary;
 use crate::theory::{mg1_wq, mmc};
 
@@ -286,24 +286,16 @@ pub fn run_suite(
     let mut rows = Vec::new();
     let (mut customers, mut events) = (0, 0);
     for (ci, case) in cases.iter().enumerate() {
-        let results = replicate(case.replications, threads, progress, |r| {
-            // Each case gets its own master seed, so cases are independent.
-            run(
-                &case.network,
-                &case.cfg,
-                Streams::new(mix64(seed ^ mix64(ci as u64)), r),
-            )
-        })?;
-        let results = results
-            .into_iter()
-            .enumerate()
-            .map(|(r, x)| {
-                x.map_err(|source| ExperimentError::Run {
-                    replication: r as u64,
-                    source,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        // Each case gets its own master seed, so cases are independent.
+        let case_seed = mix64(seed ^ mix64(ci as u64));
+        let results = run_replications(
+            &case.network,
+            &case.cfg,
+            case_seed,
+            case.replications,
+            threads,
+            progress,
+        )?;
         customers += results.iter().map(|r| r.customers).sum::<u64>();
         events += results.iter().map(|r| r.events).sum::<u64>();
         for chk in &case.checks {

@@ -114,6 +114,85 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     result.map_err(io)
 }
 
+/// The table `validate` prints: one row per check, then a summary line.
+pub fn validation_table(r: &crate::experiment::validate::Report) -> String {
+    let rows: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.case.clone(),
+                r.metric.clone(),
+                num(r.analytic, 5),
+                num(r.simulated.mean, 5),
+                format!(
+                    "[{}, {}]",
+                    num(r.simulated.ci_low, 5),
+                    num(r.simulated.ci_high, 5)
+                ),
+                format!("{:.2}%", 100.0 * r.rel_error),
+                if r.pass { "pass".into() } else { "FAIL".into() },
+            ]
+        })
+        .collect();
+    let h = [
+        ("case", Align::Left),
+        ("metric", Align::Left),
+        ("analytic", Align::Right),
+        ("simulated", Align::Right),
+        ("95% CI", Align::Left),
+        ("rel. error", Align::Right),
+        ("pass", Align::Left),
+    ];
+    let failed = r.rows.iter().filter(|r| !r.pass).count();
+    format!(
+        "{}\n{} checks, {} passed, {} failed; tolerance {}%; intervals are simultaneous 95% over all checks (Bonferroni, each at {:.3}%); {} customers, {} events",
+        table(&h, &rows),
+        r.rows.len(),
+        r.rows.len() - failed,
+        failed,
+        100.0 * r.tolerance,
+        100.0 * r.check_level,
+        r.customers,
+        r.events,
+    )
+}
+
+/// The per-node table `network` prints, with 95% half-widths.
+pub fn network_table(s: &crate::experiment::NetworkSummary) -> String {
+    let ci = |x: &crate::stats::Summary| format!("{} ± {}", num(x.mean, 4), num(x.half_width(), 2));
+    let rows: Vec<Vec<String>> = s
+        .nodes
+        .iter()
+        .map(|n| {
+            vec![
+                n.name.clone(),
+                ci(&n.throughput),
+                ci(&n.wait),
+                ci(&n.sojourn),
+                ci(&n.queue),
+                ci(&n.utilisation),
+            ]
+        })
+        .collect();
+    let h = [
+        ("node", Align::Left),
+        ("throughput", Align::Right),
+        ("wait", Align::Right),
+        ("sojourn", Align::Right),
+        ("queue (Lq)", Align::Right),
+        ("utilisation", Align::Right),
+    ];
+    format!(
+        "{}network: mean sojourn {}, mean in network {}; {} customers, {} events\n",
+        table(&h, &rows),
+        ci(&s.network_sojourn),
+        ci(&s.in_network),
+        s.customers,
+        s.events
+    )
+}
+
 /// The per-tier table `run` prints: received, resolved, late rate with its
 /// CI, online rate, turnaround, desk wait and specialist utilisation.
 pub fn run_table(s: &crate::model::run::RunSummary) -> String {
