@@ -36,6 +36,7 @@
 pub mod calendar;
 pub mod engine;
 pub mod experiment;
+pub mod index;
 pub mod model;
 pub mod report;
 pub mod scenario;

@@ -469,6 +469,18 @@ pub struct Counts {
     pub e_result: u64,
     /// In-person visits of completed dossiers.
     pub visits: u64,
+    /// Online submissions counted as 766 item 3.3 does (with an e-result where a paper result is required).
+    pub online_766: u64,
+    /// Completed dossiers of procedures that require a paper result.
+    pub paper_required: u64,
+    /// Of which with an e-result (766 item 4.1).
+    pub e_result_paper: u64,
+    /// Digitised with an e-result where a paper result is required (766 item 4.2).
+    pub digitised_766: u64,
+    /// Sum of the dossiers' satisfaction (0–1 each).
+    pub satisfaction: f64,
+    /// Expected complaints ("dislikes"): the sum of each dossier's complaint probability.
+    pub complaints: f64,
     /// Turnaround, working days (citizen time excluded).
     pub turnaround: Tally,
     /// Wait at the first desk visit, minutes.
@@ -495,6 +507,12 @@ impl Counts {
         self.digitised += o.digitised;
         self.e_result += o.e_result;
         self.visits += o.visits;
+        self.online_766 += o.online_766;
+        self.paper_required += o.paper_required;
+        self.e_result_paper += o.e_result_paper;
+        self.digitised_766 += o.digitised_766;
+        self.satisfaction += o.satisfaction;
+        self.complaints += o.complaints;
         self.turnaround.merge(&o.turnaround);
         self.desk_wait.merge(&o.desk_wait);
     }
@@ -689,6 +707,11 @@ impl<'a> DossierRouter<'a> {
             / WORKING_DAY_MINUTES;
         let tier = self.tiers[d.unit as usize].rank();
         let second = d.desk_request && d.appraisal_request;
+        let e_ok = !p.paper_result || e_result;
+        let requests = u32::from(d.desk_request) + u32::from(d.appraisal_request);
+        let sat = &self.sc.index.satisfaction;
+        let satisfaction = sat.satisfaction(late || second, visits as u32, d.desk_wait, requests);
+        let complaint = sat.complaint(late || second, visits as u32);
         let record = |c: &mut Counts| {
             c.resolved += 1;
             c.on_time += u64::from(!late);
@@ -704,6 +727,12 @@ impl<'a> DossierRouter<'a> {
             c.digitised += u64::from(d.digitised);
             c.e_result += u64::from(e_result);
             c.visits += visits;
+            c.online_766 += u64::from(d.channel.online() && e_ok);
+            c.paper_required += u64::from(p.paper_result);
+            c.e_result_paper += u64::from(p.paper_result && e_result);
+            c.digitised_766 += u64::from(d.digitised && e_ok);
+            c.satisfaction += satisfaction;
+            c.complaints += complaint;
             c.turnaround.add(turnaround);
             if !d.desk_wait.is_nan() {
                 c.desk_wait.add(d.desk_wait);

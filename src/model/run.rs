@@ -237,6 +237,161 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// The simulated rates the indices use; `offered_online` is the share of
+    /// the scope's procedures offered online (766 item 3.1).
+    pub fn rates(
+        &self,
+        offered_online: f64,
+        ip: &crate::index::IndexParams,
+    ) -> crate::index::Rates {
+        let c = &self.counts;
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+        // An item with nothing to do in the scope (no fee-bearing dossier, no
+        // paper result to replace) is met, not failed (assumption).
+        let met = |a: f64, b: f64| if b > 0.0 { a / b } else { 1.0 };
+        let judged = (c.resolved + self.open) as f64;
+        // 766 item 2.1: finished or in progress, within the deadline, over all judged at the period's end.
+        let on_time = (c.resolved - c.late_766) as f64 + (self.open - self.overdue) as f64;
+        crate::index::Rates {
+            on_time_766: ratio(on_time, judged),
+            offered_online,
+            online_submission: ratio(c.online_766 as f64, c.resolved as f64),
+            fees_integrated: ip.i766.fees_integrated,
+            online_payment: met(c.paid_online as f64, c.fee as f64),
+            e_result: met(c.e_result_paper as f64, c.paper_required as f64),
+            digitisation: ratio(c.digitised_766 as f64, c.resolved as f64),
+            data_reuse: ip.i766.data_reuse,
+            late_766: ratio(c.late_766 as f64, c.resolved as f64),
+            complaint: ratio(c.complaints, c.resolved as f64),
+            apology_cover: met(c.late_with_apology as f64, c.late as f64),
+            online: ratio(c.online as f64, c.received as f64),
+            satisfaction: ratio(c.satisfaction, c.resolved as f64),
+        }
+    }
+
+    /// The index figures of the scope: 766 total and groups, PAR share, satisfaction.
+    pub fn index_metrics(&self, offered_online: f64, ip: &crate::index::IndexParams) -> Metrics {
+        let r = self.rates(offered_online, ip);
+        let s = ip.i766.score(&r);
+        let mut m: Metrics = vec![("i766_total", s.total)];
+        for (g, x) in &s.groups {
+            m.push((group_metric(g), *x));
+        }
+        m.push(("par_tthc_share", ip.par.score(&r).share));
+        m.push(("satisfaction", r.satisfaction));
+        m.push(("complaint_rate", r.complaint));
+        m.push(("on_time_rate_766", r.on_time_766));
+        m
+    }
+}
+
+fn group_metric(g: &str) -> &'static str {
+    match g {
+        "publicity" => "i766_publicity",
+        "timeliness" => "i766_timeliness",
+        "online_service" => "i766_online_service",
+        "online_payment" => "i766_online_payment",
+        "digitisation" => "i766_digitisation",
+        _ => "i766_satisfaction",
+    }
+}
+
+/// Share of procedures received at `tier` (all tiers when `None`) offered online (766 item 3.1).
+pub fn offered_online(sc: &Scenario, tier: Option<Tier>) -> f64 {
+    let ps: Vec<_> = sc
+        .procedures
+        .iter()
+        .filter(|p| tier.is_none_or(|t| p.tier == t))
+        .collect();
+    if ps.is_empty() {
+        return f64::NAN;
+    }
+    ps.iter()
+        .filter(|p| p.channels[2] + p.channels[3] > 0.0)
+        .count() as f64
+        / ps.len() as f64
+}
+
+/// The index section of `summary.json` for one scope.
+#[derive(Clone, Debug, Serialize)]
+pub struct IndexSummary {
+    /// The 766 index.
+    pub i766: I766Summary,
+    /// PAR procedure criteria, share of their partial maximum.
+    pub par_tthc: Estimate,
+    /// PAR group of the mean share ("A", "B", "below B").
+    pub par_group: &'static str,
+    /// Mean satisfaction of the simulated experience (SIPAS-like model).
+    pub satisfaction: Estimate,
+    /// Complaint ("dislike") rate used in 766 item 5.4.
+    pub complaint_rate: Estimate,
+}
+
+/// The 766 figures of one scope.
+#[derive(Clone, Debug, Serialize)]
+pub struct I766Summary {
+    /// Total out of 100.
+    pub total: Estimate,
+    /// Points per group.
+    pub groups: BTreeMap<&'static str, Estimate>,
+    /// Rating band of the mean total.
+    pub band: String,
+}
+
+fn index_summary(per_rep: &[Metrics], ip: &crate::index::IndexParams) -> IndexSummary {
+    let e = estimates(per_rep);
+    let get = |k: &str| {
+        e.get(k).copied().unwrap_or(Estimate {
+            mean: f64::NAN,
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+        })
+    };
+    let groups = e
+        .iter()
+        .filter(|(k, _)| k.starts_with("i766_") && **k != "i766_total")
+        .map(|(k, v)| (k.trim_start_matches("i766_"), *v))
+        .collect::<BTreeMap<_, _>>();
+    let par = get("par_tthc_share");
+    IndexSummary {
+        i766: I766Summary {
+            total: get("i766_total"),
+            band: ip.i766.band(get("i766_total").mean),
+            groups,
+        },
+        par_tthc: par,
+        par_group: if !par.mean.is_finite() {
+            "n/a"
+        } else if par.mean >= ip.par.group_a {
+            "A"
+        } else if par.mean >= ip.par.group_b {
+            "B"
+        } else {
+            "below B"
+        },
+        satisfaction: get("satisfaction"),
+        complaint_rate: get("complaint_rate"),
+    }
+}
+
+/// The `index` section of `summary.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct IndexSection {
+    /// The 766 scheme used.
+    pub scheme: crate::index::Scheme,
+    /// All tiers together.
+    #[serde(flatten)]
+    pub overall: IndexSummary,
+    /// Per tier.
+    pub tiers: BTreeMap<&'static str, IndexSummary>,
+    /// What is assumed rather than sourced.
+    pub assumptions: &'static str,
+}
+
+/// What the index figures assume.
+pub const INDEX_ASSUMPTIONS: &str = "items with nothing to do in a scope (no fee-bearing dossier for 3.6, no paper result for 4.1, no late dossier for apologies) count as met; the curve from on-time rate to the 20 timeliness points is not published: points are linear up to index.i766.timeliness_full_at (default 1.0); publicity (group 1), feedback items 5.1-5.3, fees integrated (3.5) and data reuse (4.3) are scenario inputs, not simulated; item points inside groups other than 5.4 = 6, the rating bands, the PAR criterion weights and the satisfaction model are assumptions (parameters under [index])";
+
 /// The scopes of one replication: overall, per tier, per unit, per procedure, per tier × channel.
 #[derive(Clone, Debug, Default)]
 pub struct Scopes {
@@ -373,6 +528,8 @@ pub struct RunSummary {
     pub overall: EstimateSet,
     /// Per tier.
     pub tiers: BTreeMap<&'static str, EstimateSet>,
+    /// Index scores.
+    pub index: IndexSection,
     /// Pools whose offered load reaches their capacity.
     pub overloaded: Vec<Overload>,
     /// Events processed, all replications.
@@ -399,16 +556,30 @@ pub fn summarise(
     let all: Vec<Scopes> = reps.iter().map(|r| scopes(sc, r)).collect();
     let overall: Vec<Metrics> = all.iter().map(|s| s.overall.metrics(per_year)).collect();
     let mut tiers = BTreeMap::new();
+    let ip = &sc.index;
+    let mut index_tiers = BTreeMap::new();
     for t in Tier::ALL {
-        let m: Vec<Metrics> = all
-            .iter()
-            .filter_map(|s| s.tiers.get(&t))
-            .map(|s| s.metrics(per_year))
-            .collect();
-        if !m.is_empty() {
-            tiers.insert(t.name(), estimates(&m));
+        let in_tier: Vec<&Scope> = all.iter().filter_map(|s| s.tiers.get(&t)).collect();
+        if in_tier.is_empty() {
+            continue;
         }
+        let m: Vec<Metrics> = in_tier.iter().map(|s| s.metrics(per_year)).collect();
+        tiers.insert(t.name(), estimates(&m));
+        let off = offered_online(sc, Some(t));
+        let im: Vec<Metrics> = in_tier.iter().map(|s| s.index_metrics(off, ip)).collect();
+        index_tiers.insert(t.name(), index_summary(&im, ip));
     }
+    let off = offered_online(sc, None);
+    let index_overall: Vec<Metrics> = all
+        .iter()
+        .map(|s| s.overall.index_metrics(off, ip))
+        .collect();
+    let index = IndexSection {
+        scheme: ip.i766.scheme,
+        overall: index_summary(&index_overall, ip),
+        tiers: index_tiers,
+        assumptions: INDEX_ASSUMPTIONS,
+    };
     RunSummary {
         scenario: sc.name.clone(),
         seed,
@@ -418,6 +589,7 @@ pub fn summarise(
         confidence: 0.95,
         overall: estimates(&overall),
         tiers,
+        index,
         overloaded: overloaded.to_vec(),
         events: reps.iter().flatten().map(|r| r.events).sum(),
         dossiers: reps.iter().flatten().map(|r| r.dossiers).sum(),
@@ -455,9 +627,13 @@ pub fn metrics_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
                 ));
             }
         };
-        rows("overall", "", "", "", "", s.overall.metrics(per_year));
+        let mut overall = s.overall.metrics(per_year);
+        overall.extend(s.overall.index_metrics(offered_online(sc, None), &sc.index));
+        rows("overall", "", "", "", "", overall);
         for (t, sc_) in &s.tiers {
-            rows("tier", t.name(), "", "", "", sc_.metrics(per_year));
+            let mut m = sc_.metrics(per_year);
+            m.extend(sc_.index_metrics(offered_online(sc, Some(*t)), &sc.index));
+            rows("tier", t.name(), "", "", "", m);
         }
         for (prov, unit, t, sc_) in &s.units {
             rows(

@@ -235,7 +235,26 @@ pub fn run_table(s: &crate::model::run::RunSummary) -> String {
         ("desk wait (min)", Align::Right),
         ("specialists busy", Align::Right),
     ];
-    table(&h, &rows)
+    let mut out = table(&h, &rows);
+    let ix = &s.index;
+    let row = |name: &str, i: &crate::model::run::IndexSummary| {
+        format!(
+            "{name:<9} 766 index {:.1} [{:.1}, {:.1}] ({})   PAR procedure criteria {:.1}% (group {})   satisfaction {:.1}%\n",
+            i.i766.total.mean,
+            i.i766.total.ci_low,
+            i.i766.total.ci_high,
+            i.i766.band,
+            100.0 * i.par_tthc.mean,
+            i.par_group,
+            100.0 * i.satisfaction.mean
+        )
+    };
+    out.push('\n');
+    for (t, i) in &ix.tiers {
+        out.push_str(&row(t, i));
+    }
+    out.push_str(&row("all", &ix.overall));
+    out
 }
 
 /// Prepares an output folder: creates it, or refuses a non-empty one unless `force`.

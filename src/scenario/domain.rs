@@ -402,6 +402,8 @@ pub struct Scenario {
     pub provinces: Vec<Province>,
     /// Parameters.
     pub model: ModelParams,
+    /// Index parameters (the `[index]` table).
+    pub index: crate::index::IndexParams,
 }
 
 fn prob(errors: &mut Vec<FieldError>, field: String, x: f64) {
@@ -504,12 +506,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     let raw_prof: Option<RawProfiles> =
         take("profiles").and_then(|v| typed("profiles", v, &mut errors));
     let raw_model: Option<RawModel> = take("model").and_then(|v| typed("model", v, &mut errors));
+    let index: crate::index::IndexParams = take("index")
+        .and_then(|v| typed("index", v, &mut errors))
+        .unwrap_or_default();
     let procs: Vec<Option<RawProcedure>> = typed_array(&mut table, "procedure", &mut errors);
     let provs: Vec<Option<RawProvince>> = typed_array(&mut table, "province", &mut errors);
     for key in table.keys() {
         errors.push(FieldError::new(
             key.clone(),
-            "unknown key; expected one of name, description, start, horizon_days, warmup_days, replications, seed, calendar, profiles, model, procedure, province",
+            "unknown key; expected one of name, description, start, horizon_days, warmup_days, replications, seed, calendar, profiles, model, index, procedure, province",
         ));
     }
 
@@ -652,6 +657,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         "model.paper_transfer_minutes",
         &model.paper_transfer_minutes,
     );
+
+    errors.extend(index.validate());
 
     // Procedures.
     let mut procedures = Vec::new();
@@ -808,6 +815,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         procedures,
         provinces,
         model,
+        index,
     })
 }
 

@@ -313,3 +313,91 @@ fn the_baseline_reproduces_the_seed_provinces_reported_figures() {
     assert!((tier("district", "received") / overall("received") - 0.366).abs() < 0.01);
     assert!(p.overloaded.is_empty(), "{:?}", p.overloaded);
 }
+
+#[test]
+fn bad_index_parameters_are_reported_with_their_field_paths() {
+    let text = std::fs::read_to_string("tests/fixtures/small.toml")
+        .unwrap()
+        .replace(
+            "seed = 7",
+            "seed = 7\n[index.i766]\nscheme = \"2019\"\n[index.par]\nonline_full_at = 1.5",
+        );
+    let dir = temp_dir("bad-index");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad-index.toml");
+    std::fs::write(&file, &text).unwrap();
+    let o = motcua(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("index.i766.scheme: unknown variant `2019`, expected `2022` or `2025`"),
+        "{e}"
+    );
+
+    let text = text.replace(
+        "scheme = \"2019\"",
+        "scheme = \"2025\"\nitems = { online_payment = 9.0 }",
+    );
+    std::fs::write(&file, &text).unwrap();
+    let o = motcua(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("index.i766.items: fees_integrated + online_payment must sum to the online_payment group's 10 points"), "{e}");
+    assert!(
+        e.contains("index.par.online_full_at: must be a threshold in (0, 1] (got 1.5)"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_summary_holds_the_index_scores_per_tier_and_overall() {
+    let out = temp_dir("index");
+    let o = motcua(&[
+        "run",
+        "tests/fixtures/small.toml",
+        "--replications",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let ix = &v["index"];
+    assert_eq!(ix["scheme"], "2025");
+    // The district tier receives no dossiers here (its work arrives by liên thông): no score.
+    assert!(ix["tiers"]["district"]["i766"]["total"]["mean"].is_null());
+    assert_eq!(ix["tiers"]["district"]["i766"]["band"], "n/a");
+    for scope in [ix, &ix["tiers"]["commune"], &ix["tiers"]["province"]] {
+        let total = scope["i766"]["total"]["mean"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&total), "{scope}");
+        let groups: f64 = scope["i766"]["groups"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|g| g["mean"].as_f64().unwrap())
+            .sum();
+        assert!((groups - total).abs() < 1e-6, "groups sum to the total");
+        assert!(scope["i766"]["band"].is_string());
+        assert!((0.0..=1.0).contains(&scope["par_tthc"]["mean"].as_f64().unwrap()));
+        assert!((0.0..=1.0).contains(&scope["satisfaction"]["mean"].as_f64().unwrap()));
+    }
+    assert!(ix["assumptions"].as_str().unwrap().contains("timeliness"));
+    std::fs::remove_dir_all(&out).unwrap();
+}
