@@ -297,6 +297,10 @@ fn cmd_run(
     let json = serde_json::to_string_pretty(&summary)?;
     report::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     report::write_atomic(
+        &dir.join("index.csv"),
+        run::index_csv(&sc, &results).as_bytes(),
+    )?;
+    report::write_atomic(
         &dir.join("metrics.csv"),
         run::metrics_csv(&sc, &results).as_bytes(),
     )?;

@@ -523,6 +523,11 @@ impl Counts {
 pub struct ProvinceRun {
     /// Per receiving unit.
     pub units: Vec<Counts>,
+    /// Per receiving unit and calendar month of the window (received by
+    /// month of arrival, the rest by month of completion); see [`ProvinceRun::months`].
+    pub monthly: Vec<Vec<Counts>>,
+    /// The calendar months of the window, as (year, month).
+    pub months: Vec<(i32, u32)>,
     /// Per procedure.
     pub procedures: Vec<Counts>,
     /// Per tier × channel.
@@ -572,6 +577,8 @@ pub struct DossierRouter<'a> {
     arena: Vec<Dossier>,
     free: Vec<u32>,
     live: Vec<bool>,
+    /// Month index (into `run.months`) of each day since the start; days before the window map to 0.
+    day_month: Vec<u16>,
     /// Tallies.
     run: ProvinceRun,
 }
@@ -588,6 +595,20 @@ impl<'a> DossierRouter<'a> {
         let p = pi as u64;
         let units = &sc.provinces[pi].units;
         let nu = units.len();
+        // Calendar months of the tallied window, and each day's month index.
+        let first = i64::from(sc.warmup_days);
+        let last = first + i64::from(sc.horizon_days);
+        let mut months: Vec<(i32, u32)> = Vec::new();
+        let mut day_month = Vec::with_capacity(last as usize + 1);
+        for day in 0..=last {
+            use chrono::Datelike;
+            let date = sc.calendar.date(day.max(first));
+            let ym = (date.year(), date.month());
+            if months.last() != Some(&ym) {
+                months.push(ym);
+            }
+            day_month.push((months.len() - 1) as u16);
+        }
         let s = |label: &str| streams.stream(label, &[p]);
         Self {
             sc,
@@ -618,6 +639,8 @@ impl<'a> DossierRouter<'a> {
             live: Vec::with_capacity(1024),
             run: ProvinceRun {
                 units: vec![Counts::default(); nu],
+                monthly: vec![vec![Counts::default(); months.len()]; nu],
+                months,
                 procedures: vec![Counts::default(); sc.procedures.len()],
                 channels: Default::default(),
                 turnaround: Default::default(),
@@ -630,6 +653,7 @@ impl<'a> DossierRouter<'a> {
                 dossiers: 0,
                 peak_in_flight: 0,
             },
+            day_month,
         }
     }
 
@@ -745,11 +769,25 @@ impl<'a> DossierRouter<'a> {
             .position(|c| *c == d.channel)
             .unwrap_or(0);
         record(&mut self.run.channels[tier][ch]);
+        let m = self.month_of(now);
+        record(&mut self.run.monthly[d.unit as usize][m]);
         self.run.turnaround[tier].add(turnaround);
         if !d.desk_wait.is_nan() {
             self.run.desk_wait[tier].add(d.desk_wait);
         }
         Target::Exit
+    }
+
+    /// The month index of time `t` within the window.
+    fn month_of(&self, t: f64) -> usize {
+        let day = WorkCalendar::day_of(t).max(0) as usize;
+        usize::from(
+            *self
+                .day_month
+                .get(day)
+                .or(self.day_month.last())
+                .unwrap_or(&0),
+        )
     }
 
     /// Closes the run: counts open and overdue dossiers and takes the pool times from the engine.
@@ -814,7 +852,9 @@ impl Router for DossierRouter<'_> {
         if counted {
             let tier = self.tiers[u as usize].rank();
             let ch = Channel::ALL.iter().position(|x| *x == channel).unwrap_or(0);
+            let m = self.month_of(now);
             for cnt in [
+                &mut self.run.monthly[u as usize][m],
                 &mut self.run.units[u as usize],
                 &mut self.run.procedures[p as usize],
                 &mut self.run.channels[tier][ch],

@@ -385,6 +385,10 @@ pub struct IndexSection {
     pub overall: IndexSummary,
     /// Per tier.
     pub tiers: BTreeMap<&'static str, IndexSummary>,
+    /// Per province.
+    pub provinces: BTreeMap<String, IndexSummary>,
+    /// All provinces by calendar month (`YYYY-MM`; the first and last months may be partial).
+    pub months: BTreeMap<String, IndexSummary>,
     /// What is assumed rather than sourced.
     pub assumptions: &'static str,
 }
@@ -405,6 +409,14 @@ pub struct Scopes {
     pub procedures: Vec<(String, Tier, Scope)>,
     /// Per (tier, channel).
     pub channels: Vec<(Tier, Channel, Scope)>,
+    /// Per province.
+    pub provinces: Vec<(String, Scope)>,
+    /// All provinces by calendar month (`YYYY-MM`).
+    pub months: Vec<(String, Scope)>,
+    /// Per tier and month.
+    pub tier_months: Vec<(Tier, String, Scope)>,
+    /// Per (province, unit) and month.
+    pub unit_months: Vec<(String, String, Tier, String, Scope)>,
 }
 
 /// Groups one replication's province runs into scopes.
@@ -412,8 +424,27 @@ pub fn scopes(sc: &Scenario, runs: &[ProvinceRun]) -> Scopes {
     let mut out = Scopes::default();
     let mut procs: Vec<Scope> = vec![Scope::default(); sc.procedures.len()];
     let mut chans: BTreeMap<(Tier, usize), Scope> = BTreeMap::new();
+    let mut months: BTreeMap<String, Scope> = BTreeMap::new();
+    let mut tier_months: BTreeMap<(Tier, String), Scope> = BTreeMap::new();
     for (pi, r) in runs.iter().enumerate() {
         let prov = &sc.provinces[pi];
+        let mut province = Scope::default();
+        for (u, unit) in prov.units.iter().enumerate() {
+            for (m, (y, mo)) in r.months.iter().enumerate() {
+                let label = format!("{y:04}-{mo:02}");
+                let s = Scope {
+                    counts: r.monthly[u][m].clone(),
+                    ..Scope::default()
+                };
+                months.entry(label.clone()).or_default().add(&s);
+                tier_months
+                    .entry((unit.tier, label.clone()))
+                    .or_default()
+                    .add(&s);
+                out.unit_months
+                    .push((prov.name.clone(), unit.name.clone(), unit.tier, label, s));
+            }
+        }
         for (u, unit) in prov.units.iter().enumerate() {
             let s = Scope {
                 counts: r.units[u].clone(),
@@ -425,9 +456,11 @@ pub fn scopes(sc: &Scenario, runs: &[ProvinceRun]) -> Scopes {
                 desk_wait: None,
             };
             out.tiers.entry(unit.tier).or_default().add(&s);
+            province.add(&s);
             out.units
                 .push((prov.name.clone(), unit.name.clone(), unit.tier, s));
         }
+        out.provinces.push((prov.name.clone(), province));
         for t in Tier::ALL {
             if let Some(s) = out.tiers.get_mut(&t) {
                 s.add(&Scope {
@@ -465,6 +498,11 @@ pub fn scopes(sc: &Scenario, runs: &[ProvinceRun]) -> Scopes {
     out.channels = chans
         .into_iter()
         .map(|((t, ci), s)| (t, Channel::ALL[ci], s))
+        .collect();
+    out.months = months.into_iter().collect();
+    out.tier_months = tier_months
+        .into_iter()
+        .map(|((t, m), s)| (t, m, s))
         .collect();
     out
 }
@@ -574,10 +612,30 @@ pub fn summarise(
         .iter()
         .map(|s| s.overall.index_metrics(off, ip))
         .collect();
+    let mut provinces = BTreeMap::new();
+    for (k, p) in sc.provinces.iter().enumerate() {
+        let m: Vec<Metrics> = all
+            .iter()
+            .map(|s| s.provinces[k].1.index_metrics(off, ip))
+            .collect();
+        provinces.insert(p.name.clone(), index_summary(&m, ip));
+    }
+    let mut months = BTreeMap::new();
+    if let Some(first) = all.first() {
+        for (k, (label, _)) in first.months.iter().enumerate() {
+            let m: Vec<Metrics> = all
+                .iter()
+                .map(|s| s.months[k].1.index_metrics(off, ip))
+                .collect();
+            months.insert(label.clone(), index_summary(&m, ip));
+        }
+    }
     let index = IndexSection {
         scheme: ip.i766.scheme,
         overall: index_summary(&index_overall, ip),
         tiers: index_tiers,
+        provinces,
+        months,
         assumptions: INDEX_ASSUMPTIONS,
     };
     RunSummary {
@@ -656,6 +714,98 @@ pub fn metrics_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
                 "",
                 ch.name(),
                 sc_.metrics(per_year),
+            );
+        }
+    }
+    out
+}
+
+/// The long-format index table (`index.csv`): per replication, the index
+/// figures overall, per province, tier and unit, for the year (`period` =
+/// `year`) and each calendar month (`YYYY-MM`, judged on the dossiers
+/// completed that month).
+pub fn index_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
+    let ip = &sc.index;
+    let mut out =
+        String::from("scenario,replication,scope,province,tier,unit,period,metric,value\n");
+    let esc = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let name = esc(&sc.name);
+    for (r, runs) in reps.iter().enumerate() {
+        let s = scopes(sc, runs);
+        let mut rows =
+            |scope: &str, prov: &str, tier: &str, unit: &str, period: &str, m: Metrics| {
+                for (metric, value) in m {
+                    let v = if value.is_finite() {
+                        format!("{value}")
+                    } else {
+                        String::new()
+                    };
+                    out.push_str(&format!(
+                        "{name},{r},{scope},{},{tier},{},{period},{metric},{v}\n",
+                        esc(prov),
+                        esc(unit)
+                    ));
+                }
+            };
+        let all = offered_online(sc, None);
+        rows(
+            "overall",
+            "",
+            "",
+            "",
+            "year",
+            s.overall.index_metrics(all, ip),
+        );
+        for (label, m) in &s.months {
+            rows("overall", "", "", "", label, m.index_metrics(all, ip));
+        }
+        for (p, m) in &s.provinces {
+            rows("province", p, "", "", "year", m.index_metrics(all, ip));
+        }
+        for (t, m) in &s.tiers {
+            rows(
+                "tier",
+                "",
+                t.name(),
+                "",
+                "year",
+                m.index_metrics(offered_online(sc, Some(*t)), ip),
+            );
+        }
+        for (t, label, m) in &s.tier_months {
+            rows(
+                "tier",
+                "",
+                t.name(),
+                "",
+                label,
+                m.index_metrics(offered_online(sc, Some(*t)), ip),
+            );
+        }
+        for (p, u, t, m) in &s.units {
+            rows(
+                "unit",
+                p,
+                t.name(),
+                u,
+                "year",
+                m.index_metrics(offered_online(sc, Some(*t)), ip),
+            );
+        }
+        for (p, u, t, label, m) in &s.unit_months {
+            rows(
+                "unit",
+                p,
+                t.name(),
+                u,
+                label,
+                m.index_metrics(offered_online(sc, Some(*t)), ip),
             );
         }
     }

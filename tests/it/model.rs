@@ -91,7 +91,16 @@ fn the_embedded_baseline_runs_and_writes_summary_and_metrics() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
+    let index = std::fs::read_to_string(out.join("index.csv")).unwrap();
+    assert!(
+        index.starts_with("scenario,replication,scope,province,tier,unit,period,metric,value\n")
+    );
+    assert!(index.contains("baseline,0,overall,,,,year,i766_total,"));
+    assert!(
+        index.contains("baseline,1,unit,seed-province,district,district-3,2022-06,par_tthc_share,")
+    );
+    assert!(index.contains("baseline,0,province,seed-province,,,year,satisfaction,"));
     std::fs::remove_dir_all(&out).unwrap();
 }
 
