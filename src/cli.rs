@@ -301,6 +301,10 @@ fn cmd_run(
         run::index_csv(&sc, &results).as_bytes(),
     )?;
     report::write_atomic(
+        &dir.join("index_summary.csv"),
+        run::index_summary_csv(&sc, &results).as_bytes(),
+    )?;
+    report::write_atomic(
         &dir.join("metrics.csv"),
         run::metrics_csv(&sc, &results).as_bytes(),
     )?;

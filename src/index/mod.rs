@@ -577,8 +577,11 @@ impl ParParams {
 ///
 /// satisfaction = 1 − late·`late` − `per_extra_visit`·(visits − 1)⁺ −
 /// `per_wait_hour`·(desk wait in hours) − `per_supplement`·requests, clamped to [0, 1];
-/// complaint ("dislike") probability = `complaint_base` + `complaint_late`·late +
-/// `complaint_per_extra_visit`·(visits − 1)⁺, clamped to [0, 1].
+/// complaint ("dislike") probability = `complaint_base` +
+/// `complaint_per_dissatisfaction`·(1 − satisfaction), clamped to [0, 1].
+/// So dissatisfaction drives the dislikes that 766 item 5.4 subtracts: both
+/// feed the satisfaction group, and complaints rise with lateness, visits,
+/// waiting and supplement requests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SatisfactionParams {
@@ -590,12 +593,10 @@ pub struct SatisfactionParams {
     pub per_wait_hour: f64,
     /// Penalty per supplement request.
     pub per_supplement: f64,
-    /// Complaint probability of a smooth dossier.
+    /// Complaint probability of a fully satisfied dossier.
     pub complaint_base: f64,
-    /// Added complaint probability when late.
-    pub complaint_late: f64,
-    /// Added complaint probability per extra visit.
-    pub complaint_per_extra_visit: f64,
+    /// Added complaint probability per unit of dissatisfaction (1 − satisfaction).
+    pub complaint_per_dissatisfaction: f64,
 }
 
 impl Default for SatisfactionParams {
@@ -606,8 +607,7 @@ impl Default for SatisfactionParams {
             per_wait_hour: 0.1,
             per_supplement: 0.05,
             complaint_base: 0.001,
-            complaint_late: 0.05,
-            complaint_per_extra_visit: 0.005,
+            complaint_per_dissatisfaction: 0.1,
         }
     }
 }
@@ -622,8 +622,10 @@ impl SatisfactionParams {
             ("per_wait_hour", self.per_wait_hour),
             ("per_supplement", self.per_supplement),
             ("complaint_base", self.complaint_base),
-            ("complaint_late", self.complaint_late),
-            ("complaint_per_extra_visit", self.complaint_per_extra_visit),
+            (
+                "complaint_per_dissatisfaction",
+                self.complaint_per_dissatisfaction,
+            ),
         ] {
             if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
                 e.push(FieldError::new(
@@ -650,12 +652,9 @@ impl SatisfactionParams {
         .clamp(0.0, 1.0)
     }
 
-    /// Probability that one dossier draws a complaint or "dislike".
-    pub fn complaint(&self, late: bool, visits: u32) -> f64 {
-        let extra = f64::from(visits.saturating_sub(1));
-        (self.complaint_base
-            + self.complaint_late * f64::from(u8::from(late))
-            + self.complaint_per_extra_visit * extra)
+    /// Probability that a dossier with this `satisfaction` draws a complaint or "dislike".
+    pub fn complaint(&self, satisfaction: f64) -> f64 {
+        (self.complaint_base + self.complaint_per_dissatisfaction * (1.0 - satisfaction))
             .clamp(0.0, 1.0)
     }
 }
@@ -836,7 +835,11 @@ mod tests {
         assert_eq!(p.satisfaction(false, 1, 0.0, 0), 1.0);
         assert!((p.satisfaction(true, 1, 0.0, 0) - 0.5).abs() < 1e-12);
         assert!((p.satisfaction(false, 3, 30.0, 1) - (1.0 - 0.2 - 0.05 - 0.05)).abs() < 1e-12);
-        assert!(p.complaint(true, 2) > p.complaint(false, 1));
+        let smooth = p.satisfaction(false, 1, 0.0, 0);
+        let rough = p.satisfaction(true, 2, 0.0, 0);
+        assert!(p.complaint(rough) > p.complaint(smooth));
+        // By hand: late and one extra visit → satisfaction 0.4 → 0.001 + 0.1·0.6 = 0.061.
+        assert!((p.complaint(rough) - 0.061).abs() < 1e-12);
         assert_eq!(p.satisfaction(true, 20, 600.0, 2), 0.0);
     }
 }

@@ -735,7 +735,7 @@ impl<'a> DossierRouter<'a> {
         let requests = u32::from(d.desk_request) + u32::from(d.appraisal_request);
         let sat = &self.sc.index.satisfaction;
         let satisfaction = sat.satisfaction(late || second, visits as u32, d.desk_wait, requests);
-        let complaint = sat.complaint(late || second, visits as u32);
+        let complaint = sat.complaint(satisfaction);
         let record = |c: &mut Counts| {
             c.resolved += 1;
             c.on_time += u64::from(!late);

@@ -720,93 +720,119 @@ pub fn metrics_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
     out
 }
 
+/// Which scope and period a row of index figures describes.
+type IndexKey = (&'static str, String, &'static str, String, String);
+
+/// The index figures of every scope and period of one replication, in a fixed order:
+/// overall (year, months), provinces, tiers (year, months), units (year, months).
+fn index_rows(sc: &Scenario, s: &Scopes) -> Vec<(IndexKey, Metrics)> {
+    let ip = &sc.index;
+    let all = offered_online(sc, None);
+    let tier = |t: Tier| offered_online(sc, Some(t));
+    let key = |scope: &'static str, p: &str, t: &'static str, u: &str, period: &str| {
+        (scope, p.to_string(), t, u.to_string(), period.to_string())
+    };
+    let mut rows = vec![(
+        key("overall", "", "", "", "year"),
+        s.overall.index_metrics(all, ip),
+    )];
+    for (label, m) in &s.months {
+        rows.push((key("overall", "", "", "", label), m.index_metrics(all, ip)));
+    }
+    for (p, m) in &s.provinces {
+        rows.push((key("province", p, "", "", "year"), m.index_metrics(all, ip)));
+    }
+    for (t, m) in &s.tiers {
+        rows.push((
+            key("tier", "", t.name(), "", "year"),
+            m.index_metrics(tier(*t), ip),
+        ));
+    }
+    for (t, label, m) in &s.tier_months {
+        rows.push((
+            key("tier", "", t.name(), "", label),
+            m.index_metrics(tier(*t), ip),
+        ));
+    }
+    for (p, u, t, m) in &s.units {
+        rows.push((
+            key("unit", p, t.name(), u, "year"),
+            m.index_metrics(tier(*t), ip),
+        ));
+    }
+    for (p, u, t, label, m) in &s.unit_months {
+        rows.push((
+            key("unit", p, t.name(), u, label),
+            m.index_metrics(tier(*t), ip),
+        ));
+    }
+    rows
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
 /// The long-format index table (`index.csv`): per replication, the index
 /// figures overall, per province, tier and unit, for the year (`period` =
 /// `year`) and each calendar month (`YYYY-MM`, judged on the dossiers
 /// completed that month).
 pub fn index_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
-    let ip = &sc.index;
     let mut out =
         String::from("scenario,replication,scope,province,tier,unit,period,metric,value\n");
-    let esc = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let name = esc(&sc.name);
+    let name = csv_field(&sc.name);
     for (r, runs) in reps.iter().enumerate() {
-        let s = scopes(sc, runs);
-        let mut rows =
-            |scope: &str, prov: &str, tier: &str, unit: &str, period: &str, m: Metrics| {
-                for (metric, value) in m {
-                    let v = if value.is_finite() {
-                        format!("{value}")
-                    } else {
-                        String::new()
-                    };
-                    out.push_str(&format!(
-                        "{name},{r},{scope},{},{tier},{},{period},{metric},{v}\n",
-                        esc(prov),
-                        esc(unit)
-                    ));
-                }
-            };
-        let all = offered_online(sc, None);
-        rows(
-            "overall",
-            "",
-            "",
-            "",
-            "year",
-            s.overall.index_metrics(all, ip),
-        );
-        for (label, m) in &s.months {
-            rows("overall", "", "", "", label, m.index_metrics(all, ip));
+        for ((scope, p, t, u, period), m) in index_rows(sc, &scopes(sc, runs)) {
+            for (metric, value) in m {
+                out.push_str(&format!(
+                    "{name},{r},{scope},{},{t},{},{period},{metric},{}\n",
+                    csv_field(&p),
+                    csv_field(&u),
+                    csv_num(value)
+                ));
+            }
         }
-        for (p, m) in &s.provinces {
-            rows("province", p, "", "", "year", m.index_metrics(all, ip));
-        }
-        for (t, m) in &s.tiers {
-            rows(
-                "tier",
-                "",
-                t.name(),
-                "",
-                "year",
-                m.index_metrics(offered_online(sc, Some(*t)), ip),
-            );
-        }
-        for (t, label, m) in &s.tier_months {
-            rows(
-                "tier",
-                "",
-                t.name(),
-                "",
-                label,
-                m.index_metrics(offered_online(sc, Some(*t)), ip),
-            );
-        }
-        for (p, u, t, m) in &s.units {
-            rows(
-                "unit",
-                p,
-                t.name(),
-                u,
-                "year",
-                m.index_metrics(offered_online(sc, Some(*t)), ip),
-            );
-        }
-        for (p, u, t, label, m) in &s.unit_months {
-            rows(
-                "unit",
-                p,
-                t.name(),
-                u,
-                label,
-                m.index_metrics(offered_online(sc, Some(*t)), ip),
-            );
+    }
+    out
+}
+
+/// The index figures across replications (`index_summary.csv`): for every
+/// scope and period of `index.csv`, each metric's mean and 95% CI.
+pub fn index_summary_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
+    let mut out =
+        String::from("scenario,scope,province,tier,unit,period,metric,mean,ci_low,ci_high\n");
+    let name = csv_field(&sc.name);
+    let per_rep: Vec<Vec<(IndexKey, Metrics)>> = reps
+        .iter()
+        .map(|runs| index_rows(sc, &scopes(sc, runs)))
+        .collect();
+    let Some(first) = per_rep.first() else {
+        return out;
+    };
+    for (k, (key, _)) in first.iter().enumerate() {
+        let metrics: Vec<Metrics> = per_rep.iter().map(|rows| rows[k].1.clone()).collect();
+        let (scope, p, t, u, period) = key;
+        for (metric, e) in estimates(&metrics) {
+            out.push_str(&format!(
+                "{name},{scope},{},{t},{},{period},{metric},{},{},{}\n",
+                csv_field(p),
+                csv_field(u),
+                csv_num(e.mean),
+                csv_num(e.ci_low),
+                csv_num(e.ci_high)
+            ));
         }
     }
     out

@@ -91,7 +91,12 @@ fn the_embedded_baseline_runs_and_writes_summary_and_metrics() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
+    let isum = std::fs::read_to_string(out.join("index_summary.csv")).unwrap();
+    assert!(
+        isum.starts_with("scenario,scope,province,tier,unit,period,metric,mean,ci_low,ci_high\n")
+    );
+    assert!(isum.contains("baseline,unit,seed-province,commune,commune-7,2022-09,i766_total,"));
     let index = std::fs::read_to_string(out.join("index.csv")).unwrap();
     assert!(
         index.starts_with("scenario,replication,scope,province,tier,unit,period,metric,value\n")
