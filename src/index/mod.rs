@@ -145,10 +145,10 @@ pub struct Band {
 /// (assumption; the seed province's 73.4 is "Khá", which these bands give).
 fn d_bands() -> Vec<Band> {
     [
-        ("tot", 90.0),
-        ("kha", 70.0),
-        ("trung_binh", 50.0),
-        ("yeu", 0.0),
+        ("Tốt", 90.0),
+        ("Khá", 70.0),
+        ("Trung bình", 50.0),
+        ("Yếu", 0.0),
     ]
     .into_iter()
     .map(|(n, m)| Band {
@@ -730,7 +730,7 @@ mod tests {
         assert!((g["digitisation"] - 9.5).abs() < 1e-12);
         assert!((g["satisfaction"] - 17.7).abs() < 1e-12);
         assert!((s.total - (16.0 + 19.0 + 8.0 + 7.0 + 9.5 + 17.7)).abs() < 1e-12);
-        assert_eq!(s.band, "kha");
+        assert_eq!(s.band, "Khá");
     }
 
     #[test]
@@ -768,12 +768,12 @@ mod tests {
     #[test]
     fn bands_are_inclusive_at_their_lower_edge() {
         let p = Params766::default();
-        assert_eq!(p.band(90.0), "tot");
-        assert_eq!(p.band(89.999), "kha");
-        assert_eq!(p.band(73.4), "kha");
-        assert_eq!(p.band(70.0), "kha");
-        assert_eq!(p.band(50.0), "trung_binh");
-        assert_eq!(p.band(10.0), "yeu");
+        assert_eq!(p.band(90.0), "Tốt");
+        assert_eq!(p.band(89.999), "Khá");
+        assert_eq!(p.band(73.4), "Khá");
+        assert_eq!(p.band(70.0), "Khá");
+        assert_eq!(p.band(50.0), "Trung bình");
+        assert_eq!(p.band(10.0), "Yếu");
         assert_eq!(p.band(f64::NAN), "n/a");
     }
 
