@@ -299,6 +299,16 @@ impl WorkCalendar {
         )
     }
 
+    /// Opens (or closes) Saturday mornings, 07:30–11:30, keeping the rest of the calendar.
+    pub fn set_saturday_morning(&mut self, open: bool) {
+        self.week[5] = if open {
+            vec![Period::hm(7, 30, 11, 30)]
+        } else {
+            vec![]
+        };
+        self.cache = (0..CACHE_DAYS).map(|d| self.pattern_uncached(d)).collect();
+    }
+
     /// Sets the cut-off, minutes after midnight (default 900 = 15:00).
     pub fn with_cutoff(mut self, minutes: u16) -> Self {
         self.cutoff = minutes;

@@ -39,9 +39,35 @@ enum Command {
         /// Overwrite the files of a non-empty output folder.
         #[arg(long)]
         force: bool,
-        /// Queue discipline of every staff pool.
-        #[arg(long, value_enum, default_value_t = QueueArg::Fifo)]
-        queue: QueueArg,
+        /// Queue discipline of every staff pool (default: the scenario's, FIFO unless it says otherwise).
+        #[arg(long, value_enum)]
+        queue: Option<QueueArg>,
+        /// Hide the progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Compare reforms with a base scenario (common random numbers, paired 95% CIs); writes comparison.json and comparison.csv.
+    Compare {
+        /// The base scenario file.
+        base: PathBuf,
+        /// One or more reform scenario files (usually `extends` the base).
+        #[arg(required = true)]
+        reforms: Vec<PathBuf>,
+        /// Replications of each scenario (default: the base's).
+        #[arg(long)]
+        replications: Option<u64>,
+        /// Master seed (default: the base's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default: results/compare-<base-name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Overwrite the files of a non-empty output folder.
+        #[arg(long)]
+        force: bool,
         /// Hide the progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -116,6 +142,25 @@ pub(crate) enum Outcome {
 pub(crate) fn run() -> Result<Outcome> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Compare {
+            base,
+            reforms,
+            replications,
+            seed,
+            out,
+            threads,
+            force,
+            quiet,
+        } => cmd_compare(
+            base,
+            reforms,
+            replications,
+            seed,
+            out,
+            threads,
+            force,
+            quiet,
+        ),
         Command::Run {
             scenario,
             replications,
@@ -259,7 +304,7 @@ fn cmd_run(
     out: Option<PathBuf>,
     threads: usize,
     force: bool,
-    queue: QueueArg,
+    queue: Option<QueueArg>,
     quiet: bool,
 ) -> Result<Outcome> {
     use motcua::model::run;
@@ -274,8 +319,10 @@ fn cmd_run(
     let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
     report::prepare_out_dir(&dir, force)?;
     let discipline = match queue {
-        QueueArg::Fifo => motcua::engine::Discipline::Fifo,
-        QueueArg::Edf => motcua::engine::Discipline::Edf,
+        Some(QueueArg::Fifo) => motcua::engine::Discipline::Fifo,
+        Some(QueueArg::Edf) => motcua::engine::Discipline::Edf,
+        None if sc.model.edf => motcua::engine::Discipline::Edf,
+        None => motcua::engine::Discipline::Fifo,
     };
     let prepared = run::prepare(&sc, discipline)?;
     for o in &prepared.overloaded {
@@ -322,5 +369,47 @@ fn cmd_run(
         summary.events as f64 / wall,
         dir.display()
     );
+    Ok(Outcome::Ok)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_compare(
+    base: PathBuf,
+    reforms: Vec<PathBuf>,
+    replications: Option<u64>,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    threads: usize,
+    force: bool,
+    quiet: bool,
+) -> Result<Outcome> {
+    use motcua::model::compare;
+    use motcua::report;
+    let b = scenario::domain::load(&base)?;
+    let rs = reforms
+        .iter()
+        .map(|p| scenario::domain::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let reps = replications.unwrap_or(b.replications);
+    anyhow::ensure!(
+        reps >= 2,
+        "--replications must be ≥ 2 for a paired interval (got {reps})"
+    );
+    let seed = seed.unwrap_or(b.seed);
+    let dir = out.unwrap_or_else(|| PathBuf::from("results").join(format!("compare-{}", b.name)));
+    report::prepare_out_dir(&dir, force)?;
+    let pb = experiment::progress_bar(reps, quiet_or_piped(quiet), "replications");
+    let c = compare::compare(&b, &rs, seed, reps, threads, &pb)?;
+    pb.finish_and_clear();
+    report::write_atomic(
+        &dir.join("comparison.json"),
+        serde_json::to_string_pretty(&c)?.as_bytes(),
+    )?;
+    report::write_atomic(
+        &dir.join("comparison.csv"),
+        compare::comparison_csv(&c).as_bytes(),
+    )?;
+    print!("{}", report::comparison_table(&c));
+    println!("wrote {}", dir.display());
     Ok(Outcome::Ok)
 }

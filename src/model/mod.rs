@@ -29,15 +29,19 @@
 //!    dossier still open one working day before the deadline sends an
 //!    apology with probability `apology_compliance`.
 
+pub mod compare;
 pub mod run;
 
 use rand_distr::Distribution;
 use rand_distr::weighted::WeightedAliasIndex;
 
+use rand::SeedableRng;
+use rand_xoshiro::SplitMix64;
+
 use crate::calendar::{DAY, WorkCalendar};
 use crate::engine::{
     Arrivals, CapacitySegment, Class, Customer, Discipline, Dist, Network, NetworkError, Node,
-    NodeId, NodeKind, Router, Sampler, Segment, Source, Stream, Streams, Target, unit,
+    NodeId, NodeKind, Router, Sampler, Segment, Source, Stream, Streams, Target, mix64, unit,
 };
 use crate::scenario::domain::{Channel, Procedure, Province, Scenario, Tier, Transfer};
 use crate::stats::{Histogram, Tally};
@@ -414,8 +418,13 @@ enum Stage {
     TransferDown,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Dossier {
+    /// The dossier's own random stream: every decision and duration of its
+    /// life is drawn from it, so a dossier meets the same luck in a base
+    /// scenario and in a reform whatever order the units process it in
+    /// (common random numbers by attribute sampling).
+    rng: SplitMix64,
     unit: u32,
     comp: u32,
     proc: u16,
@@ -555,16 +564,10 @@ pub struct ProvinceRun {
 /// Random streams of the router, one per purpose.
 struct Rngs {
     mix: Vec<Stream>,
-    desk: Stream,
-    appraisal: Stream,
-    digitise: Stream,
-    apology: Stream,
-    payment: Stream,
-    result: Stream,
-    supplement: Stream,
-    transfer: Stream,
-    effort: [Stream; 3],
-    handoff: Stream,
+    /// Seed of the per-dossier streams of this province and replication.
+    dossier: u64,
+    /// Dossiers created per source, for the per-dossier seeds.
+    created: Vec<u64>,
 }
 
 /// Carries each dossier's life through the engine and tallies the outcome.
@@ -609,7 +612,6 @@ impl<'a> DossierRouter<'a> {
             }
             day_month.push((months.len() - 1) as u16);
         }
-        let s = |label: &str| streams.stream(label, &[p]);
         Self {
             sc,
             cp,
@@ -619,20 +621,8 @@ impl<'a> DossierRouter<'a> {
                 mix: (0..cp.alias.len())
                     .map(|k| streams.stream("arrival-mix", &[p, k as u64]))
                     .collect(),
-                desk: s("desk-check"),
-                appraisal: s("appraisal-check"),
-                digitise: s("digitise"),
-                apology: s("apology"),
-                payment: s("payment"),
-                result: s("e-result"),
-                supplement: s("supplement-time"),
-                transfer: s("transfer-time"),
-                effort: [
-                    s("effort-clerks"),
-                    s("effort-specialists"),
-                    s("effort-leaders"),
-                ],
-                handoff: s("in-tray-time"),
+                dossier: streams.seed_of("dossier", &[p]),
+                created: vec![0; cp.alias.len()],
             },
             arena: Vec::with_capacity(1024),
             free: Vec::new(),
@@ -663,14 +653,14 @@ impl<'a> DossierRouter<'a> {
 
     /// After the desk accepts a complete dossier: set the clock and move on.
     fn receipt(&mut self, i: usize, now: f64, c: &mut Customer) -> Target {
-        let d = self.arena[i];
+        let d = self.arena[i].clone();
         let p = self.proc(&d);
         let cal = &self.sc.calendar;
         let d = &mut self.arena[i];
         d.receipt = now;
         d.appointment = cal.appointment(now, p.deadline_days);
         c.due = d.appointment;
-        d.digitised = d.channel.online() || unit(&mut self.rngs.digitise) < p.digitisation;
+        d.digitised = d.channel.online() || unit(&mut d.rng) < p.digitisation;
         if d.comp != d.unit {
             d.stage = Stage::TransferUp;
             Target::Node(self.cp.transfer)
@@ -702,7 +692,7 @@ impl<'a> DossierRouter<'a> {
     }
 
     fn complete(&mut self, i: usize, now: f64) -> Target {
-        let d = self.arena[i];
+        let d = self.arena[i].clone();
         self.live[i] = false;
         self.free.push(i as u32);
         self.run.dossiers += 1;
@@ -719,10 +709,10 @@ impl<'a> DossierRouter<'a> {
             check_day -= 1;
         }
         let at_risk = now > cal.close_of(check_day);
-        let apology = at_risk && unit(&mut self.rngs.apology) < self.sc.model.apology_compliance;
-        let e_result = unit(&mut self.rngs.result) < p.e_result;
+        let apology = at_risk && unit(&mut self.arena[i].rng) < self.sc.model.apology_compliance;
+        let e_result = unit(&mut self.arena[i].rng) < p.e_result;
         let paid_online =
-            p.fee && d.channel.online() && unit(&mut self.rngs.payment) < p.online_payment;
+            p.fee && d.channel.online() && unit(&mut self.arena[i].rng) < p.online_payment;
         let visits = match d.channel {
             Channel::InPerson => 1 + u64::from(d.resubmissions),
             _ => 0,
@@ -819,7 +809,11 @@ impl Router for DossierRouter<'_> {
         let (u, p, channel) = self.cp.cells[source][k];
         let comp = self.cp.competent[u as usize][p as usize];
         let counted = now >= self.warmup;
+        let n = self.rngs.created[source];
+        self.rngs.created[source] += 1;
+        let seed = mix64(self.rngs.dossier ^ mix64(((source as u64) << 56) ^ n));
         let d = Dossier {
+            rng: SplitMix64::seed_from_u64(seed),
             unit: u,
             comp,
             proc: p,
@@ -869,14 +863,14 @@ impl Router for DossierRouter<'_> {
 
     fn route(&mut self, _node: NodeId, c: &mut Customer, now: f64) -> Target {
         let i = c.tag as usize;
-        let d = self.arena[i];
+        let d = self.arena[i].clone();
         let p = self.proc(&d);
         match d.stage {
             Stage::Desk => {
                 if d.desk_wait.is_nan() && d.channel == Channel::InPerson {
                     self.arena[i].desk_wait = c.started - c.arrived;
                 }
-                if !d.desk_request && unit(&mut self.rngs.desk) < p.incomplete_at_desk {
+                if !d.desk_request && unit(&mut self.arena[i].rng) < p.incomplete_at_desk {
                     let d = &mut self.arena[i];
                     d.desk_request = true;
                     d.stage = Stage::CitizenAtDesk;
@@ -907,8 +901,7 @@ impl Router for DossierRouter<'_> {
                 Target::Node(self.cp.stations[d.comp as usize][2])
             }
             Stage::Appraisal => {
-                if !d.appraisal_request
-                    && unit(&mut self.rngs.appraisal) < p.incomplete_at_appraisal
+                if !d.appraisal_request && unit(&mut self.arena[i].rng) < p.incomplete_at_appraisal
                 {
                     let d = &mut self.arena[i];
                     d.appraisal_request = true;
@@ -947,21 +940,23 @@ impl Router for DossierRouter<'_> {
             // Effort elapses in working time: work in hand at closing resumes
             // at the next opening (the server keeps the dossier overnight).
             let k = usize::from(k);
-            let effort = self.cp.effort[c.class as usize][k].sample(&mut self.rngs.effort[k]);
+            let rng = &mut self.arena[c.tag as usize].rng;
+            let effort = self.cp.effort[c.class as usize][k].sample(rng);
             if now >= self.warmup {
                 self.run.busy[u as usize][k] += effort;
             }
             return Some(cal.add_working_minutes(now, effort) - now);
         }
-        let d = self.arena[c.tag as usize];
+        let d = self.arena[c.tag as usize].clone();
         if node == self.cp.handoff_node {
             let days = self.cp.handoff[d.proc as usize]
                 .as_ref()
-                .map_or(0.0, |s| s.sample(&mut self.rngs.handoff));
+                .map_or(0.0, |s| s.sample(&mut self.arena[c.tag as usize].rng));
             return Some(cal.add_working_minutes(now, days * WORKING_DAY_MINUTES) - now);
         }
         if node == self.cp.citizen {
-            let days = self.cp.supplement[d.proc as usize].sample(&mut self.rngs.supplement);
+            let days =
+                self.cp.supplement[d.proc as usize].sample(&mut self.arena[c.tag as usize].rng);
             let mut t = now + days * DAY;
             if d.channel.paper() {
                 t = cal.next_open(t);
@@ -978,11 +973,17 @@ impl Router for DossierRouter<'_> {
                 } else {
                     cal.next_open((day + 1) as f64 * DAY)
                 };
-                cal.add_working_minutes(base, self.cp.electronic.sample(&mut self.rngs.transfer))
+                cal.add_working_minutes(
+                    base,
+                    self.cp
+                        .electronic
+                        .sample(&mut self.arena[c.tag as usize].rng),
+                )
             }
-            Transfer::Paper => {
-                cal.add_working_minutes(now, self.cp.paper.sample(&mut self.rngs.transfer))
-            }
+            Transfer::Paper => cal.add_working_minutes(
+                now,
+                self.cp.paper.sample(&mut self.arena[c.tag as usize].rng),
+            ),
         };
         Some(t - now)
     }

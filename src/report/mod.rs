@@ -261,6 +261,46 @@ pub fn run_table(s: &crate::model::run::RunSummary) -> String {
     out
 }
 
+/// The tables `compare` prints: per reform, each scope's key metrics with
+/// the paired difference and its 95% CI.
+pub fn comparison_table(c: &crate::model::compare::Comparison) -> String {
+    let mut out = String::new();
+    for r in &c.reforms {
+        out.push_str(&format!(
+            "{} vs {} ({} replications, common random numbers; paired 95% CI of the difference)\n",
+            r.reform, c.base, c.replications
+        ));
+        let mut rows = Vec::new();
+        for scope in crate::model::compare::scope_order() {
+            let Some(m) = r.scopes.get(&scope) else {
+                continue;
+            };
+            for metric in crate::model::compare::KEY_METRICS {
+                let Some(d) = m.get(metric) else { continue };
+                rows.push(vec![
+                    scope.clone(),
+                    metric.to_string(),
+                    num(d.base, 4),
+                    num(d.reform, 4),
+                    num(d.diff, 3),
+                    format!("[{}, {}]", num(d.ci_low, 3), num(d.ci_high, 3)),
+                ]);
+            }
+        }
+        let h = [
+            ("scope", Align::Left),
+            ("metric", Align::Left),
+            ("base", Align::Right),
+            ("reform", Align::Right),
+            ("difference", Align::Right),
+            ("95% CI", Align::Left),
+        ];
+        out.push_str(&table(&h, &rows));
+        out.push('\n');
+    }
+    out
+}
+
 /// Prepares an output folder: creates it, or refuses a non-empty one unless `force`.
 pub fn prepare_out_dir(dir: &Path, force: bool) -> Result<(), ReportError> {
     let io = |source| ReportError::Io {

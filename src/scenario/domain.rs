@@ -275,6 +275,20 @@ pub struct RawModel {
     /// Memory bound: most dossiers in flight in one province before the run stops.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: i64,
+    /// Queue discipline of every pool: `fifo` (default) or `edf`.
+    #[serde(default)]
+    pub queue: QueueKind,
+}
+
+/// Queue discipline of the staff pools.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueKind {
+    /// First come, first served.
+    #[default]
+    Fifo,
+    /// Earliest appointment first.
+    Edf,
 }
 
 fn default_compliance() -> f64 {
@@ -362,6 +376,8 @@ pub struct ModelParams {
     pub paper_transfer_minutes: Dist,
     /// Memory bound per province.
     pub max_in_flight: usize,
+    /// Serve every pool earliest-deadline-first (else FIFO).
+    pub edf: bool,
 }
 
 /// Normalised seasonal weights.
@@ -484,9 +500,162 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     parse(path, &text)
 }
 
+/// A reform entry and the file it comes from.
+type ReformEntry = (std::path::PathBuf, usize, toml::Value);
+
 /// Parses and validates scenario text; `path` names the file in errors.
+///
+/// A file may say `extends = "base.toml"` (relative to itself): the base is
+/// read first (recursively), the file's own top-level keys override the
+/// base's, its name defaults to its file stem, and the `[[reform]]` entries
+/// of the chain are applied in order (the base's first) to the resolved
+/// base. Every error names its file, reform index and field.
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let mut chain = vec![path.to_path_buf()];
+    let (table, reforms) = load_chain(path, text, &mut chain)?;
+    let mut sc = resolve(path, table)?;
+    let mut ledger = super::reform::Ledger::default();
+    let mut by_file: Vec<(std::path::PathBuf, Vec<FieldError>)> = Vec::new();
+    for (file, k, value) in reforms {
+        let mut errors = Vec::new();
+        let entry = value.clone();
+        if let Some(r) = typed::<super::reform::Reform>(&format!("reform[{k}]"), value, &mut errors)
+            && let Err(es) = r.apply(&mut sc, k, &mut ledger)
+        {
+            errors.extend(es);
+        }
+        for e in &mut errors {
+            locate_reform_field(e, k, &entry);
+        }
+        if !errors.is_empty() {
+            match by_file.iter_mut().find(|(f, _)| *f == file) {
+                Some((_, e)) => e.extend(errors),
+                None => by_file.push((file, errors)),
+            }
+        }
+    }
+    if let Some((path, errors)) = by_file.into_iter().next() {
+        return Err(ScenarioError::Invalid { path, errors });
+    }
+    Ok(sc)
+}
+
+/// Serde's tagged enums lose the path inside a reform; recover the field
+/// from the message (the key holding an unknown variant, or an unknown key).
+fn locate_reform_field(e: &mut FieldError, k: usize, entry: &toml::Value) {
+    if e.field != format!("reform[{k}]") {
+        return;
+    }
+    let quoted = |m: &str, after: &str| {
+        m.split(after)
+            .nth(1)
+            .and_then(|r| r.split('`').nth(1))
+            .map(str::to_string)
+    };
+    let Some(table) = entry.as_table() else {
+        return;
+    };
+    if let Some(v) = quoted(&e.message, "unknown variant")
+        && let Some((key, _)) = table.iter().find(|(key, val)| {
+            *key != "kind"
+                && (val.as_str() == Some(v.as_str())
+                    || val
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(v.as_str()))))
+        })
+    {
+        e.field = format!("reform[{k}].{key}");
+    } else if let Some(f) = quoted(&e.message, "unknown field") {
+        e.field = format!("reform[{k}].{f}");
+    } else if e.message.contains("unknown variant") {
+        e.field = format!("reform[{k}].kind");
+    }
+}
+
+fn load_chain(
+    path: &Path,
+    text: &str,
+    chain: &mut Vec<std::path::PathBuf>,
+) -> Result<(toml::Table, Vec<ReformEntry>), ScenarioError> {
     let mut table = parse_table(path, text)?;
+    let invalid = |field: &str, message: String| ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        errors: vec![FieldError::new(field, message)],
+    };
+    let own: Vec<ReformEntry> = match table.remove("reform") {
+        None => Vec::new(),
+        Some(toml::Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(k, v)| (path.to_path_buf(), k, v))
+            .collect(),
+        Some(other) => {
+            return Err(invalid(
+                "reform",
+                format!(
+                    "expected an array of tables (`[[reform]]`), found a {}",
+                    other.type_str()
+                ),
+            ));
+        }
+    };
+    let Some(ext) = table.remove("extends") else {
+        return Ok((table, own));
+    };
+    let Some(ext) = ext.as_str() else {
+        return Err(invalid(
+            "extends",
+            "must be the path of a base scenario file, e.g. extends = \"../baseline.toml\"".into(),
+        ));
+    };
+    let base_path = path.parent().unwrap_or(Path::new("")).join(ext);
+    let key = std::fs::canonicalize(&base_path).unwrap_or_else(|_| base_path.clone());
+    let seen: Vec<std::path::PathBuf> = chain
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    if seen.contains(&key) {
+        let names: Vec<String> = chain
+            .iter()
+            .chain(std::iter::once(&base_path))
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(invalid(
+            "extends",
+            format!(
+                "`{ext}` makes a cycle: {}; break the chain",
+                names.join(" → ")
+            ),
+        ));
+    }
+    let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
+        invalid(
+            "extends",
+            format!(
+                "cannot read the base scenario `{}`: {e}; the path is relative to this file",
+                base_path.display()
+            ),
+        )
+    })?;
+    chain.push(base_path.clone());
+    let (mut base, mut reforms) = load_chain(&base_path, &base_text, chain)?;
+    if !table.contains_key("name")
+        && let Some(stem) = path.file_stem()
+    {
+        base.insert(
+            "name".into(),
+            toml::Value::String(stem.to_string_lossy().into_owned()),
+        );
+    }
+    for (k, v) in table {
+        base.insert(k, v);
+    }
+    reforms.extend(own);
+    Ok((base, reforms))
+}
+
+/// Validates a scenario table (without `extends` or reforms).
+fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioError> {
     let mut errors = Vec::new();
     let mut take = |key: &str| table.remove(key);
 
@@ -624,6 +793,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         electronic_transfer_minutes: None,
         paper_transfer_minutes: None,
         max_in_flight: default_max_in_flight(),
+        queue: QueueKind::Fifo,
     });
     prob(
         &mut errors,
@@ -646,6 +816,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             max: 450.0,
         }),
         max_in_flight: rm.max_in_flight.max(0) as usize,
+        edf: rm.queue == QueueKind::Edf,
     };
     dist_ok(
         &mut errors,

@@ -2,6 +2,7 @@
 
 pub mod domain;
 pub mod network;
+pub mod reform;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -5,4 +5,5 @@ mod determinism;
 mod engine;
 mod model;
 mod queue_fuzz;
+mod reform;
 mod theory;

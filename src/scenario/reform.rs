@@ -1,0 +1,437 @@
+//! Reforms: overlays applied in order to a resolved base scenario, each error naming the file, the reform and the field.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::FieldError;
+use super::domain::{Scenario, Tier, Transfer};
+use crate::engine::Dist;
+
+/// A staff pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pool {
+    /// Desk clerks.
+    Clerks,
+    /// Specialists.
+    Specialists,
+    /// Leaders.
+    Leaders,
+}
+
+/// One reform, as written in a `[[reform]]` entry: `kind = "..."` and its fields.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Reform {
+    /// Move the listed procedures (ids, or `field:<prefix>` for every id
+    /// starting with the prefix) to another receiving tier; the competent
+    /// tier follows unless given. Volumes per unit are rescaled so the
+    /// province's volume is kept.
+    Decentralise {
+        /// Procedure ids or `field:<prefix>`.
+        procedures: Vec<String>,
+        /// New receiving tier.
+        to_tier: Tier,
+        /// New competent tier (default: `to_tier`).
+        competent_tier: Option<Tier>,
+    },
+    /// Scale every deadline (or the listed ones), or set some.
+    Deadlines {
+        /// Multiply deadlines by this (e.g. 0.7 for −30%); rounded, at least 0.
+        scale: Option<f64>,
+        /// Only these procedures (default: all).
+        procedures: Option<Vec<String>>,
+        /// Set these procedures' deadlines, working days.
+        #[serde(default)]
+        set: BTreeMap<String, i64>,
+    },
+    /// Add or scale staff of a tier, a unit, or a pool.
+    Staffing {
+        /// Only this tier.
+        tier: Option<Tier>,
+        /// Only this unit (by name).
+        unit: Option<String>,
+        /// Only this pool (default: all three).
+        pool: Option<Pool>,
+        /// Servers to add to each matching pool (may be negative; at least 1 remains).
+        add: Option<i64>,
+        /// Factor to multiply each matching pool by (rounded, at least 1).
+        scale: Option<f64>,
+    },
+    /// Open on Saturday mornings.
+    SaturdayOpening {},
+    /// Raise online uptake: move shares from the counter to online, or upgrade partial to full online.
+    OnlineUptake {
+        /// Only these procedures (default: all).
+        procedures: Option<Vec<String>>,
+        /// Multiply the online share by this (the counter shares shrink in proportion).
+        scale: Option<f64>,
+        /// Set the online share to this.
+        set: Option<f64>,
+        /// Move the partial-online share to full online.
+        #[serde(default)]
+        upgrade_partial: bool,
+    },
+    /// Data reuse: fewer incomplete dossiers.
+    DataReuse {
+        /// Only these procedures (default: all).
+        procedures: Option<Vec<String>>,
+        /// Multiply the probabilities of incompleteness (desk and appraisal) by this, in [0, 1].
+        incomplete_scale: f64,
+    },
+    /// Serve every pool earliest-deadline-first.
+    EdfQueues {},
+    /// Change liên thông legs: the transfer mode, and the electronic transfer time.
+    TransferDelays {
+        /// Only these procedures (default: all).
+        procedures: Option<Vec<String>>,
+        /// New mode.
+        transfer: Option<Transfer>,
+        /// New electronic transfer time, working minutes (all procedures).
+        electronic_minutes: Option<Dist>,
+    },
+}
+
+/// The procedure indices a selector names (ids, or `field:<prefix>`), or errors for unknown ones.
+fn select(sc: &Scenario, names: &[String], field: &str) -> Result<Vec<usize>, FieldError> {
+    let mut out = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let hits: Vec<usize> = match n.strip_prefix("field:") {
+            Some(prefix) => sc
+                .procedures
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.id.starts_with(prefix))
+                .map(|(k, _)| k)
+                .collect(),
+            None => sc
+                .procedures
+                .iter()
+                .position(|p| &p.id == n)
+                .into_iter()
+                .collect(),
+        };
+        if hits.is_empty() {
+            let ids: Vec<&str> = sc.procedures.iter().map(|p| p.id.as_str()).collect();
+            return Err(FieldError::new(
+                format!("{field}[{i}]"),
+                format!("no procedure matches `{n}`; known ids: {}", ids.join(", ")),
+            ));
+        }
+        out.extend(hits);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+fn all_or(
+    sc: &Scenario,
+    names: &Option<Vec<String>>,
+    field: &str,
+) -> Result<Vec<usize>, FieldError> {
+    match names {
+        None => Ok((0..sc.procedures.len()).collect()),
+        Some(n) => select(sc, n, field),
+    }
+}
+
+/// What earlier reforms of the same file decided, to catch contradictions.
+#[derive(Default)]
+pub struct Ledger {
+    deadlines: BTreeMap<usize, (u32, usize)>,
+    moved: BTreeMap<usize, (Tier, usize)>,
+}
+
+impl Reform {
+    /// Applies the reform (number `k` of its file) to `sc`; errors carry `reform[k].<field>`.
+    pub fn apply(
+        &self,
+        sc: &mut Scenario,
+        k: usize,
+        ledger: &mut Ledger,
+    ) -> Result<(), Vec<FieldError>> {
+        let at = |f: &str| format!("reform[{k}].{f}");
+        let one = |e: FieldError| vec![e];
+        match self {
+            Reform::Decentralise {
+                procedures,
+                to_tier,
+                competent_tier,
+            } => {
+                let idx = select(sc, procedures, &at("procedures")).map_err(one)?;
+                let units = |t: Tier| {
+                    sc.provinces
+                        .iter()
+                        .flat_map(|p| &p.units)
+                        .filter(|u| u.tier == t)
+                        .count()
+                };
+                if units(*to_tier) == 0 {
+                    return Err(one(FieldError::new(
+                        at("to_tier"),
+                        format!(
+                            "the scenario has no {} units; choose a tier it has",
+                            to_tier.name()
+                        ),
+                    )));
+                }
+                let mut errors = Vec::new();
+                for &i in &idx {
+                    let p = &sc.procedures[i];
+                    if p.tier == *to_tier && competent_tier.is_none_or(|c| c == p.competent_tier) {
+                        errors.push(FieldError::new(
+                            at("to_tier"),
+                            format!("procedure `{}` is already received at the {} tier: a move from a tier to itself", p.id, to_tier.name()),
+                        ));
+                    }
+                    if let Some(&(t, prev)) = ledger.moved.get(&i)
+                        && t != *to_tier
+                    {
+                        errors.push(FieldError::new(
+                                at("procedures"),
+                                format!("procedure `{}` was moved to the {} tier by reform[{prev}]: the reforms contradict each other", p.id, t.name()),
+                            ));
+                    }
+                }
+                let competent = competent_tier.unwrap_or(*to_tier);
+                if competent.rank() > to_tier.rank() {
+                    errors.push(FieldError::new(
+                        at("competent_tier"),
+                        "must be the receiving tier or above it",
+                    ));
+                }
+                if !errors.is_empty() {
+                    return Err(errors);
+                }
+                for &i in &idx {
+                    let from = sc.procedures[i].tier;
+                    let scale = units(from) as f64 / units(*to_tier) as f64;
+                    let p = &mut sc.procedures[i];
+                    p.volume_per_unit *= scale;
+                    p.tier = *to_tier;
+                    p.competent_tier = competent;
+                    ledger.moved.insert(i, (*to_tier, k));
+                }
+            }
+            Reform::Deadlines {
+                scale,
+                procedures,
+                set,
+            } => {
+                if let Some(s) = scale {
+                    if !(s.is_finite() && *s > 0.0) {
+                        return Err(one(FieldError::new(
+                            at("scale"),
+                            format!("must be > 0 (got {s})"),
+                        )));
+                    }
+                    for i in all_or(sc, procedures, &at("procedures")).map_err(one)? {
+                        let d = &mut sc.procedures[i].deadline_days;
+                        *d = (f64::from(*d) * s).round().max(0.0) as u32;
+                    }
+                }
+                let mut errors = Vec::new();
+                for (id, days) in set {
+                    let Some(i) = sc.procedures.iter().position(|p| &p.id == id) else {
+                        errors.push(FieldError::new(
+                            at(&format!("set.{id}")),
+                            format!("unknown procedure `{id}`"),
+                        ));
+                        continue;
+                    };
+                    if !(0..=365).contains(days) {
+                        errors.push(FieldError::new(
+                            at(&format!("set.{id}")),
+                            format!("must be between 0 and 365 working days (got {days})"),
+                        ));
+                        continue;
+                    }
+                    if let Some(&(d, prev)) = ledger.deadlines.get(&i)
+                        && d != *days as u32
+                    {
+                        errors.push(FieldError::new(
+                                at(&format!("set.{id}")),
+                                format!("reform[{prev}] set this deadline to {d}: the reforms contradict each other"),
+                            ));
+                        continue;
+                    }
+                    sc.procedures[i].deadline_days = *days as u32;
+                    ledger.deadlines.insert(i, (*days as u32, k));
+                }
+                if scale.is_none() && set.is_empty() {
+                    errors.push(FieldError::new(at("scale"), "give `scale` or `set`"));
+                }
+                if !errors.is_empty() {
+                    return Err(errors);
+                }
+            }
+            Reform::Staffing {
+                tier,
+                unit,
+                pool,
+                add,
+                scale,
+            } => {
+                if add.is_none() == scale.is_none() {
+                    return Err(one(FieldError::new(
+                        at("add"),
+                        "give exactly one of `add` and `scale`",
+                    )));
+                }
+                if let Some(s) = scale
+                    && !(s.is_finite() && *s > 0.0)
+                {
+                    return Err(one(FieldError::new(
+                        at("scale"),
+                        format!("must be > 0 (got {s})"),
+                    )));
+                }
+                let pools: Vec<usize> = match pool {
+                    None => vec![0, 1, 2],
+                    Some(Pool::Clerks) => vec![0],
+                    Some(Pool::Specialists) => vec![1],
+                    Some(Pool::Leaders) => vec![2],
+                };
+                let mut matched = 0;
+                for u in sc.provinces.iter_mut().flat_map(|p| p.units.iter_mut()) {
+                    if tier.is_some_and(|t| t != u.tier)
+                        || unit.as_ref().is_some_and(|n| n != &u.name)
+                    {
+                        continue;
+                    }
+                    matched += 1;
+                    for &k in &pools {
+                        let s = f64::from(u.servers[k]);
+                        let new = match (add, scale) {
+                            (Some(a), _) => s + *a as f64,
+                            (_, Some(f)) => (s * f).round(),
+                            _ => s,
+                        };
+                        u.servers[k] = new.max(1.0) as u32;
+                    }
+                }
+                if matched == 0 {
+                    let f = if unit.is_some() { "unit" } else { "tier" };
+                    return Err(one(FieldError::new(
+                        at(f),
+                        "matches no unit of the scenario; check the tier and unit names",
+                    )));
+                }
+            }
+            Reform::SaturdayOpening {} => sc.calendar.set_saturday_morning(true),
+            Reform::OnlineUptake {
+                procedures,
+                scale,
+                set,
+                upgrade_partial,
+            } => {
+                if scale.is_some() && set.is_some() {
+                    return Err(one(FieldError::new(
+                        at("set"),
+                        "give `scale` or `set`, not both",
+                    )));
+                }
+                if let Some(x) = set
+                    && !(0.0..=1.0).contains(x)
+                {
+                    return Err(one(FieldError::new(
+                        at("set"),
+                        format!("must be a share in [0, 1] (got {x})"),
+                    )));
+                }
+                if let Some(x) = scale
+                    && !(x.is_finite() && *x >= 0.0)
+                {
+                    return Err(one(FieldError::new(
+                        at("scale"),
+                        format!("must be ≥ 0 (got {x})"),
+                    )));
+                }
+                for i in all_or(sc, procedures, &at("procedures")).map_err(one)? {
+                    let c = &mut sc.procedures[i].channels;
+                    let online = c[2] + c[3];
+                    let target = match (scale, set) {
+                        (Some(f), _) => (online * f).min(1.0),
+                        (_, Some(x)) => *x,
+                        _ => online,
+                    };
+                    if (target - online).abs() > 0.0 {
+                        let counter = c[0] + c[1];
+                        // Online shares keep their partial/full split (all full when none was online).
+                        let (pf, ff) = if online > 0.0 {
+                            (c[2] / online, c[3] / online)
+                        } else {
+                            (0.0, 1.0)
+                        };
+                        let (ip, pp) = if counter > 0.0 {
+                            (c[0] / counter, c[1] / counter)
+                        } else {
+                            (1.0, 0.0)
+                        };
+                        *c = [
+                            ip * (1.0 - target),
+                            pp * (1.0 - target),
+                            pf * target,
+                            ff * target,
+                        ];
+                    }
+                    if *upgrade_partial {
+                        c[3] += c[2];
+                        c[2] = 0.0;
+                    }
+                }
+            }
+            Reform::DataReuse {
+                procedures,
+                incomplete_scale,
+            } => {
+                if !(0.0..=1.0).contains(incomplete_scale) {
+                    return Err(one(FieldError::new(
+                        at("incomplete_scale"),
+                        format!("must be in [0, 1] (got {incomplete_scale})"),
+                    )));
+                }
+                for i in all_or(sc, procedures, &at("procedures")).map_err(one)? {
+                    let p = &mut sc.procedures[i];
+                    p.incomplete_at_desk *= incomplete_scale;
+                    p.incomplete_at_appraisal *= incomplete_scale;
+                }
+            }
+            Reform::EdfQueues {} => sc.model.edf = true,
+            Reform::TransferDelays {
+                procedures,
+                transfer,
+                electronic_minutes,
+            } => {
+                if let Some(d) = electronic_minutes {
+                    if let Err(es) = d.validate() {
+                        return Err(es
+                            .into_iter()
+                            .map(|e| {
+                                FieldError::new(
+                                    at(&format!("electronic_minutes.{}", e.field)),
+                                    e.message,
+                                )
+                            })
+                            .collect());
+                    }
+                    sc.model.electronic_transfer_minutes = d.clone();
+                }
+                if let Some(t) = transfer {
+                    for i in all_or(sc, procedures, &at("procedures")).map_err(one)? {
+                        sc.procedures[i].transfer = *t;
+                    }
+                }
+                if transfer.is_none() && electronic_minutes.is_none() {
+                    return Err(one(FieldError::new(
+                        at("transfer"),
+                        "give `transfer` or `electronic_minutes`",
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,307 @@
+//! Reforms as overlays and `motcua compare`: what each reform changes, common random numbers, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use indicatif::ProgressBar;
+use motcua::model::compare::compare;
+use motcua::scenario::domain::{self, Channel, Scenario, Tier, Transfer};
+
+fn motcua(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("motcua-reform-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn fixture() -> PathBuf {
+    std::fs::canonicalize("tests/fixtures/small.toml").unwrap()
+}
+
+/// Writes a reform file extending the small fixture and loads it.
+fn with_reforms(d: &Path, name: &str, reforms: &str) -> Result<Scenario, String> {
+    let file = d.join(format!("{name}.toml"));
+    std::fs::write(
+        &file,
+        format!("extends = {:?}\n{reforms}", fixture().display().to_string()),
+    )
+    .unwrap();
+    domain::load(&file).map_err(|e| e.to_string())
+}
+
+fn base() -> Scenario {
+    domain::load(&fixture()).unwrap()
+}
+
+fn proc<'a>(sc: &'a Scenario, id: &str) -> &'a domain::Procedure {
+    sc.procedures.iter().find(|p| p.id == id).unwrap()
+}
+
+#[test]
+fn a_reform_file_takes_its_name_from_its_file_and_keeps_the_base_otherwise() {
+    let d = dir("name");
+    let sc = with_reforms(&d, "identity", "").unwrap();
+    assert_eq!(sc.name, "identity");
+    assert_eq!(sc.procedures, base().procedures);
+    assert_eq!(sc.provinces, base().provinces);
+}
+
+#[test]
+fn decentralise_moves_the_procedure_and_keeps_the_volume() {
+    let d = dir("decentralise");
+    let sc = with_reforms(
+        &d,
+        "r",
+        "[[reform]]\nkind = \"decentralise\"\nprocedures = [\"licence\"]\nto_tier = \"commune\"\n",
+    )
+    .unwrap();
+    let (b, r) = (
+        proc(&base(), "licence").clone(),
+        proc(&sc, "licence").clone(),
+    );
+    assert_eq!((r.tier, r.competent_tier), (Tier::Commune, Tier::Commune));
+    // One province unit → six communes: the same total volume.
+    assert!((r.volume_per_unit * 6.0 - b.volume_per_unit).abs() < 1e-9);
+    assert_eq!(proc(&sc, "land"), proc(&base(), "land"));
+    assert_eq!(r.deadline_days, b.deadline_days);
+}
+
+#[test]
+fn deadlines_scale_and_set_only_what_they_name() {
+    let d = dir("deadlines");
+    let sc = with_reforms(
+        &d,
+        "r",
+        "[[reform]]\nkind = \"deadlines\"\nscale = 0.7\nprocedures = [\"land\", \"licence\"]\n[[reform]]\nkind = \"deadlines\"\nset = { certify = 2 }\n",
+    )
+    .unwrap();
+    assert_eq!(proc(&sc, "land").deadline_days, 7);
+    assert_eq!(proc(&sc, "licence").deadline_days, 4); // 3.5 rounds to 4
+    assert_eq!(proc(&sc, "certify").deadline_days, 2);
+    assert_eq!(
+        proc(&sc, "land").volume_per_unit,
+        proc(&base(), "land").volume_per_unit
+    );
+}
+
+#[test]
+fn staffing_adds_to_the_named_pool_of_the_named_tier_only() {
+    let d = dir("staffing");
+    let sc = with_reforms(
+        &d,
+        "r",
+        "[[reform]]\nkind = \"staffing\"\ntier = \"commune\"\npool = \"clerks\"\nadd = 1\n",
+    )
+    .unwrap();
+    for (b, r) in base().provinces[0].units.iter().zip(&sc.provinces[0].units) {
+        if b.tier == Tier::Commune {
+            assert_eq!(r.servers, [b.servers[0] + 1, b.servers[1], b.servers[2]]);
+        } else {
+            assert_eq!(r.servers, b.servers);
+        }
+    }
+}
+
+#[test]
+fn saturday_opening_opens_saturday_mornings_only() {
+    let d = dir("saturday");
+    let sc = with_reforms(&d, "r", "[[reform]]\nkind = \"saturday_opening\"\n").unwrap();
+    // 2022-03-05 is a Saturday: day 4 after the start (2022-03-01).
+    assert_eq!(base().calendar.periods(4).len(), 0);
+    assert_eq!(sc.calendar.periods(4).len(), 1);
+    assert_eq!(sc.calendar.periods(0), base().calendar.periods(0));
+    assert_eq!(sc.calendar.periods(5).len(), 0, "Sunday stays closed");
+}
+
+#[test]
+fn online_uptake_moves_counter_shares_online_and_upgrades_partial_services() {
+    let d = dir("online");
+    let sc = with_reforms(&d, "r", "[[reform]]\nkind = \"online_uptake\"\nprocedures = [\"certify\"]\nset = 0.6\nupgrade_partial = true\n").unwrap();
+    let c = proc(&sc, "certify").channels;
+    assert!((c.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    assert!((c[3] - 0.6).abs() < 1e-12 && c[2] == 0.0);
+    // The counter keeps its in-person/postal split (0.6 : 0.1).
+    assert!((c[0] / c[1] - 6.0).abs() < 1e-9);
+    assert_eq!(proc(&sc, "land").channels, proc(&base(), "land").channels);
+    let _ = Channel::ALL;
+}
+
+#[test]
+fn data_reuse_edf_and_transfer_reforms_change_their_parameters() {
+    let d = dir("misc");
+    let sc = with_reforms(
+        &d,
+        "r",
+        "[[reform]]\nkind = \"data_reuse\"\nincomplete_scale = 0.5\n[[reform]]\nkind = \"edf_queues\"\n[[reform]]\nkind = \"transfer_delays\"\nprocedures = [\"land\"]\ntransfer = \"electronic\"\n",
+    )
+    .unwrap();
+    assert!((proc(&sc, "land").incomplete_at_desk - 0.1).abs() < 1e-12);
+    assert!((proc(&sc, "land").incomplete_at_appraisal - 0.1).abs() < 1e-12);
+    assert!(sc.model.edf && !base().model.edf);
+    assert_eq!(proc(&sc, "land").transfer, Transfer::Electronic);
+    assert_eq!(proc(&base(), "land").transfer, Transfer::Paper);
+}
+
+#[test]
+fn an_identity_reform_gives_exactly_zero_difference_on_every_metric() {
+    let d = dir("identity-cmp");
+    let id = with_reforms(&d, "identity", "").unwrap();
+    let c = compare(&base(), &[id], 7, 4, 0, &ProgressBar::hidden()).unwrap();
+    let mut n = 0;
+    for m in c.reforms[0].scopes.values() {
+        for (k, diff) in m {
+            assert_eq!(diff.diff, 0.0, "{k}");
+            n += 1;
+        }
+    }
+    assert!(n > 30);
+}
+
+#[test]
+fn common_random_numbers_make_the_paired_interval_narrower_than_the_unpaired_one() {
+    let d = dir("crn");
+    let r = with_reforms(
+        &d,
+        "plus-one",
+        "[[reform]]\nkind = \"staffing\"\ntier = \"commune\"\npool = \"clerks\"\nadd = 1\n",
+    )
+    .unwrap();
+    let c = compare(&base(), &[r], 7, 6, 0, &ProgressBar::hidden()).unwrap();
+    for metric in ["turnaround_days_mean", "late_rate", "resolved"] {
+        let d = c.reforms[0].scopes["overall"][metric];
+        let paired = (d.ci_high - d.ci_low) / 2.0;
+        assert!(
+            paired < d.unpaired_half_width,
+            "{metric}: paired {paired} vs unpaired {}",
+            d.unpaired_half_width
+        );
+    }
+}
+
+#[test]
+fn compare_outputs_are_byte_identical_at_one_and_two_threads() {
+    let d = dir("cmp-threads");
+    let reform = d.join("r.toml");
+    std::fs::write(
+        &reform,
+        format!(
+            "extends = {:?}\n[[reform]]\nkind = \"deadlines\"\nscale = 0.7\n",
+            fixture().display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = |threads: &str| {
+        let out = d.join(format!("out{threads}"));
+        let o = motcua(&[
+            "compare",
+            "tests/fixtures/small.toml",
+            reform.to_str().unwrap(),
+            "--replications",
+            "3",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (
+            std::fs::read(out.join("comparison.json")).unwrap(),
+            std::fs::read(out.join("comparison.csv")).unwrap(),
+        )
+    };
+    assert_eq!(run("1"), run("2"));
+}
+
+#[test]
+fn bad_reforms_name_the_file_the_reform_and_the_field() {
+    let d = dir("bad");
+    let cases: [(&str, &str); 6] = [
+        (
+            "[[reform]]\nkind = \"deadlines\"\nscale = 0.7\nprocedures = [\"nope\"]\n",
+            "reform[0].procedures[0]: no procedure matches `nope`",
+        ),
+        (
+            "[[reform]]\nkind = \"staffing\"\nunit = \"nowhere\"\nadd = 1\n",
+            "reform[0].unit: matches no unit",
+        ),
+        (
+            "[[reform]]\nkind = \"staffing\"\npool = \"janitors\"\nadd = 1\n",
+            "reform[0].pool: unknown variant `janitors`",
+        ),
+        (
+            "[[reform]]\nkind = \"decentralise\"\nprocedures = [\"certify\"]\nto_tier = \"commune\"\n",
+            "reform[0].to_tier: procedure `certify` is already received at the commune tier: a move from a tier to itself",
+        ),
+        (
+            "[[reform]]\nkind = \"deadlines\"\nset = { land = 5 }\n[[reform]]\nkind = \"deadlines\"\nset = { land = 8 }\n",
+            "reform[1].set.land: reform[0] set this deadline to 5: the reforms contradict each other",
+        ),
+        (
+            "[[reform]]\nkind = \"abolish_everything\"\n",
+            "reform[0].kind: unknown variant `abolish_everything`",
+        ),
+    ];
+    for (k, (text, needle)) in cases.iter().enumerate() {
+        let file = d.join(format!("bad{k}.toml"));
+        std::fs::write(
+            &file,
+            format!("extends = {:?}\n{text}", fixture().display().to_string()),
+        )
+        .unwrap();
+        let o = motcua(&[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            d.join("out").to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "case {k}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            e.contains(&format!("{}: {needle}", file.display())),
+            "case {k}: missing {needle:?} in\n{e}"
+        );
+        assert!(!e.contains("panicked"));
+    }
+}
+
+#[test]
+fn an_extends_cycle_and_a_missing_base_are_clear_errors() {
+    let d = dir("cycle");
+    std::fs::write(d.join("a.toml"), "extends = \"b.toml\"\n").unwrap();
+    std::fs::write(d.join("b.toml"), "extends = \"a.toml\"\n").unwrap();
+    let o = motcua(&[
+        "run",
+        d.join("a.toml").to_str().unwrap(),
+        "--out",
+        d.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("extends: `a.toml` makes a cycle"), "{e}");
+
+    std::fs::write(d.join("c.toml"), "extends = \"missing.toml\"\n").unwrap();
+    let o = motcua(&[
+        "run",
+        d.join("c.toml").to_str().unwrap(),
+        "--out",
+        d.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("c.toml: extends: cannot read the base scenario"),
+        "{e}"
+    );
+}
