@@ -415,3 +415,17 @@ fn the_summary_holds_the_index_scores_per_tier_and_overall() {
     assert!(ix["assumptions"].as_str().unwrap().contains("timeliness"));
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn every_shipped_scenario_and_reform_file_loads() {
+    let mut files: Vec<PathBuf> = vec!["scenarios/baseline.toml".into(), "scenarios/baseline-two-tier.toml".into()];
+    for e in std::fs::read_dir("scenarios/reforms").unwrap() {
+        files.push(e.unwrap().path());
+    }
+    assert!(files.len() >= 8);
+    for f in files {
+        if let Err(e) = domain::load(&f) {
+            panic!("{}: {e}", f.display());
+        }
+    }
+}
