@@ -82,6 +82,25 @@ pub enum Reform {
     },
     /// Serve every pool earliest-deadline-first.
     EdfQueues {},
+    /// Abolish the district tier (as on 1 July 2025): every district
+    /// procedure moves to the commune or the province tier (per procedure,
+    /// with a default), procedures resolved at the district are resolved at
+    /// their new tier, district staff move to the communes (spread by size)
+    /// and the province by the given shares, and communes report to the province.
+    AbolishDistrict {
+        /// Tier each district procedure moves to (`commune` or `province`).
+        #[serde(default)]
+        remap: BTreeMap<String, Tier>,
+        /// Tier for procedures not in `remap` (default `commune`).
+        default: Option<Tier>,
+        /// Share of district staff moving to the communes (default 0.7; the rest go to the province).
+        to_communes: Option<f64>,
+    },
+    /// Merge all provinces into one (units, catalogue and staff combined).
+    MergeProvinces {
+        /// Name of the merged province.
+        name: String,
+    },
     /// Change liên thông legs: the transfer mode, and the electronic transfer time.
     TransferDelays {
         /// Only these procedures (default: all).
@@ -400,6 +419,152 @@ impl Reform {
                 }
             }
             Reform::EdfQueues {} => sc.model.edf = true,
+            Reform::AbolishDistrict {
+                remap,
+                default,
+                to_communes,
+            } => {
+                let default = default.unwrap_or(Tier::Commune);
+                let share = to_communes.unwrap_or(0.7);
+                let mut errors = Vec::new();
+                if default == Tier::District {
+                    errors.push(FieldError::new(
+                        at("default"),
+                        "must be `commune` or `province`: a move from a tier to itself",
+                    ));
+                }
+                if !(0.0..=1.0).contains(&share) {
+                    errors.push(FieldError::new(
+                        at("to_communes"),
+                        format!("must be a share in [0, 1] (got {share})"),
+                    ));
+                }
+                for (id, t) in remap {
+                    match sc.procedures.iter().find(|p| &p.id == id) {
+                        None => errors.push(FieldError::new(
+                            at(&format!("remap.{id}")),
+                            format!("unknown procedure `{id}`"),
+                        )),
+                        Some(p)
+                            if p.tier != Tier::District && p.competent_tier != Tier::District =>
+                        {
+                            errors.push(FieldError::new(
+                                at(&format!("remap.{id}")),
+                                format!("procedure `{id}` is not a district procedure"),
+                            ))
+                        }
+                        Some(_) if *t == Tier::District => errors.push(FieldError::new(
+                            at(&format!("remap.{id}")),
+                            "must be `commune` or `province`: a move from a tier to itself",
+                        )),
+                        _ => {}
+                    }
+                }
+                let count = |t: Tier| {
+                    sc.provinces
+                        .iter()
+                        .flat_map(|p| &p.units)
+                        .filter(|u| u.tier == t)
+                        .count()
+                };
+                if count(Tier::District) == 0 {
+                    errors.push(FieldError::new(
+                        at("kind"),
+                        "the scenario has no district tier to abolish",
+                    ));
+                }
+                if count(Tier::Commune) == 0
+                    && (default == Tier::Commune || remap.values().any(|t| *t == Tier::Commune))
+                {
+                    errors.push(FieldError::new(
+                        at("default"),
+                        "the scenario has no communes to take over district procedures",
+                    ));
+                }
+                if !errors.is_empty() {
+                    return Err(errors);
+                }
+                let (nd, nc, np) = (
+                    count(Tier::District) as f64,
+                    count(Tier::Commune) as f64,
+                    count(Tier::Province) as f64,
+                );
+                for p in &mut sc.procedures {
+                    let to = remap.get(&p.id).copied().unwrap_or(default);
+                    if p.tier == Tier::District {
+                        p.volume_per_unit *= nd / if to == Tier::Commune { nc } else { np };
+                        p.tier = to;
+                    }
+                    if p.competent_tier == Tier::District {
+                        p.competent_tier = if to.rank() < p.tier.rank() {
+                            to
+                        } else {
+                            p.tier
+                        };
+                    }
+                }
+                for prov in &mut sc.provinces {
+                    let mut staff = [0.0f64; 3];
+                    for u in prov.units.iter().filter(|u| u.tier == Tier::District) {
+                        for (s, &n) in staff.iter_mut().zip(&u.servers) {
+                            *s += f64::from(n);
+                        }
+                    }
+                    prov.units.retain(|u| u.tier != Tier::District);
+                    let province = prov.units.iter().position(|u| u.tier == Tier::Province);
+                    let commune_size: f64 = prov
+                        .units
+                        .iter()
+                        .filter(|u| u.tier == Tier::Commune)
+                        .map(|u| u.size)
+                        .sum();
+                    let n_prov = prov
+                        .units
+                        .iter()
+                        .filter(|u| u.tier == Tier::Province)
+                        .count()
+                        .max(1) as f64;
+                    for u in &mut prov.units {
+                        let extra: Vec<f64> = match u.tier {
+                            Tier::Commune if commune_size > 0.0 => staff
+                                .iter()
+                                .map(|s| s * share * u.size / commune_size)
+                                .collect(),
+                            Tier::Province => {
+                                staff.iter().map(|s| s * (1.0 - share) / n_prov).collect()
+                            }
+                            _ => vec![0.0; 3],
+                        };
+                        for (n, x) in u.servers.iter_mut().zip(&extra) {
+                            *n = (f64::from(*n) + x).round().max(1.0) as u32;
+                        }
+                        if u.tier == Tier::Commune {
+                            u.parent = province;
+                        }
+                    }
+                }
+            }
+            Reform::MergeProvinces { name } => {
+                if sc.provinces.len() < 2 {
+                    return Err(one(FieldError::new(
+                        at("kind"),
+                        "the scenario has a single province: nothing to merge",
+                    )));
+                }
+                let mut merged = super::domain::Province {
+                    name: name.clone(),
+                    units: Vec::new(),
+                };
+                for prov in std::mem::take(&mut sc.provinces) {
+                    let offset = merged.units.len();
+                    for mut u in prov.units {
+                        u.name = format!("{}/{}", prov.name, u.name);
+                        u.parent = u.parent.map(|p| p + offset);
+                        merged.units.push(u);
+                    }
+                }
+                sc.provinces = vec![merged];
+            }
             Reform::TransferDelays {
                 procedures,
                 transfer,

@@ -418,7 +418,10 @@ fn the_summary_holds_the_index_scores_per_tier_and_overall() {
 
 #[test]
 fn every_shipped_scenario_and_reform_file_loads() {
-    let mut files: Vec<PathBuf> = vec!["scenarios/baseline.toml".into(), "scenarios/baseline-two-tier.toml".into()];
+    let mut files: Vec<PathBuf> = vec![
+        "scenarios/baseline.toml".into(),
+        "scenarios/baseline-two-tier.toml".into(),
+    ];
     for e in std::fs::read_dir("scenarios/reforms").unwrap() {
         files.push(e.unwrap().path());
     }

@@ -305,3 +305,108 @@ fn an_extends_cycle_and_a_missing_base_are_clear_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn abolishing_the_district_tier_remaps_procedures_moves_staff_and_keeps_volumes() {
+    let d = dir("abolish");
+    let sc = with_reforms(&d, "r", "[[reform]]\nkind = \"abolish_district\"\nto_communes = 0.5\nremap = { land = \"province\" }\n").unwrap();
+    let b = base();
+    let units = &sc.provinces[0].units;
+    assert!(units.iter().all(|u| u.tier != Tier::District));
+    assert_eq!(units.len(), b.provinces[0].units.len() - 2);
+    // Communes now report to the province.
+    assert!(
+        units
+            .iter()
+            .filter(|u| u.tier == Tier::Commune)
+            .all(|u| u.parent == Some(0))
+    );
+    // `land` was received at the commune and resolved at the district: now resolved at the province.
+    assert_eq!(
+        (proc(&sc, "land").tier, proc(&sc, "land").competent_tier),
+        (Tier::Commune, Tier::Province)
+    );
+    assert_eq!(proc(&sc, "certify"), proc(&b, "certify"));
+    // Staff: the two districts' 2×4 specialists, half to the communes and half to the province.
+    let spec = |sc: &Scenario, t: Tier| {
+        sc.provinces[0]
+            .units
+            .iter()
+            .filter(|u| u.tier == t)
+            .map(|u| u.servers[1])
+            .sum::<u32>()
+    };
+    assert_eq!(spec(&sc, Tier::Province), spec(&b, Tier::Province) + 4);
+    let gained = spec(&sc, Tier::Commune) as i64 - spec(&b, Tier::Commune) as i64;
+    assert!(
+        (3..=6).contains(&gained),
+        "communes gained {gained} specialists (4 spread with rounding)"
+    );
+}
+
+#[test]
+fn merging_provinces_gives_one_province_with_every_unit() {
+    let d = dir("merge");
+    let two = d.join("two.toml");
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let second =
+        text[text.find("[[province]]").unwrap()..].replace("name = \"tiny\"", "name = \"other\"");
+    std::fs::write(&two, format!("{text}\n{second}")).unwrap();
+    let file = d.join("merged.toml");
+    std::fs::write(
+        &file,
+        "extends = \"two.toml\"\n[[reform]]\nkind = \"merge_provinces\"\nname = \"big\"\n",
+    )
+    .unwrap();
+    let sc = domain::load(&file).unwrap();
+    assert_eq!(sc.provinces.len(), 1);
+    assert_eq!(sc.provinces[0].name, "big");
+    assert_eq!(
+        sc.provinces[0].units.len(),
+        2 * base().provinces[0].units.len()
+    );
+    assert!(
+        sc.provinces[0]
+            .units
+            .iter()
+            .any(|u| u.name == "other/commune-6")
+    );
+    // Parents point inside the merged list: the second copy's communes report to its districts.
+    let u = sc.provinces[0]
+        .units
+        .iter()
+        .position(|u| u.name == "other/commune-1")
+        .unwrap();
+    let parent = sc.provinces[0].units[u].parent.unwrap();
+    assert_eq!(sc.provinces[0].units[parent].name, "other/district-1");
+    let one = domain::load(&fixture()).unwrap();
+    let p = motcua::model::run::prepare(&sc, motcua::engine::Discipline::Fifo).unwrap();
+    assert_eq!(p.provinces.len(), 1);
+    let _ = one;
+}
+
+#[test]
+fn abolishing_a_tier_that_is_not_there_or_remapping_to_it_is_refused() {
+    let d = dir("abolish-bad");
+    let e = with_reforms(&d, "r", "[[reform]]\nkind = \"abolish_district\"\ndefault = \"district\"\nremap = { certify = \"province\" }\n").unwrap_err();
+    assert!(
+        e.contains(
+            "reform[0].default: must be `commune` or `province`: a move from a tier to itself"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("reform[0].remap.certify: procedure `certify` is not a district procedure"),
+        "{e}"
+    );
+    let e = with_reforms(
+        &d,
+        "r2",
+        "[[reform]]\nkind = \"abolish_district\"\n[[reform]]\nkind = \"abolish_district\"\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("reform[1].kind: the scenario has no district tier to abolish"),
+        "{e}"
+    );
+}
