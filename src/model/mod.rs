@@ -128,8 +128,23 @@ fn office_schedule(cal: &WorkCalendar, end: f64, servers: u32) -> Vec<CapacitySe
 ///
 /// Daily volumes are normalised over the tallied window (after the warm-up),
 /// so that the window receives exactly `per_year × horizon / 365` dossiers in expectation.
-fn arrival_segments(sc: &Scenario, end: f64, per_year: f64, online: bool) -> Vec<Segment> {
+fn arrival_segments(
+    sc: &Scenario,
+    end: f64,
+    per_year: f64,
+    online: bool,
+    backlog: f64,
+) -> Vec<Segment> {
     let cal = &sc.calendar;
+    // A transition shock's backlog arrives on its first working day (any day online).
+    let backlog_day = sc.model.shock.as_ref().filter(|_| backlog > 0.0).map(|sh| {
+        let d = WorkCalendar::day_of(sh.start);
+        if online {
+            d
+        } else {
+            cal.add_working_days(d, 0)
+        }
+    });
     let days = (end / DAY).ceil() as i64;
     let pr = &sc.profiles;
     let day_weight = |d: i64| {
@@ -167,7 +182,8 @@ fn arrival_segments(sc: &Scenario, end: f64, per_year: f64, online: bool) -> Vec
         if w <= 0.0 || mean_w <= 0.0 {
             continue;
         }
-        let volume = per_year / 365.0 * w / mean_w;
+        let volume =
+            per_year / 365.0 * w / mean_w + if backlog_day == Some(d) { backlog } else { 0.0 };
         let base = d as f64 * DAY;
         if online {
             let total: f64 = pr.online_hour.iter().sum::<f64>() * 60.0;
@@ -325,11 +341,17 @@ impl CompiledProvince {
         let mut sources = Vec::new();
         let mut alias = Vec::new();
         let mut kept_cells = Vec::new();
+        let all_year: f64 = weights.iter().flatten().sum();
         for s in 0..2 {
             let per_year: f64 = weights[s].iter().sum();
             if per_year <= 0.0 {
                 continue;
             }
+            let backlog = sc
+                .model
+                .shock
+                .as_ref()
+                .map_or(0.0, |sh| sh.backlog * per_year / all_year);
             sources.push(Source {
                 name: if s == 0 {
                     "counter".into()
@@ -339,7 +361,7 @@ impl CompiledProvince {
                 class: 0,
                 node: stations[cells[s][0].0 as usize][0],
                 arrivals: Arrivals::Profile {
-                    segments: arrival_segments(sc, end, per_year, s == 1),
+                    segments: arrival_segments(sc, end, per_year, s == 1, backlog),
                 },
             });
             alias.push(WeightedAliasIndex::new(weights[s].clone()).map_err(|e| {
@@ -941,7 +963,12 @@ impl Router for DossierRouter<'_> {
             // at the next opening (the server keeps the dossier overnight).
             let k = usize::from(k);
             let rng = &mut self.arena[c.tag as usize].rng;
-            let effort = self.cp.effort[c.class as usize][k].sample(rng);
+            let mut effort = self.cp.effort[c.class as usize][k].sample(rng);
+            if let Some(sh) = &self.sc.model.shock
+                && (sh.start..sh.end).contains(&now)
+            {
+                effort /= sh.productivity;
+            }
             if now >= self.warmup {
                 self.run.busy[u as usize][k] += effort;
             }

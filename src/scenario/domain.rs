@@ -378,6 +378,22 @@ pub struct ModelParams {
     pub max_in_flight: usize,
     /// Serve every pool earliest-deadline-first (else FIFO).
     pub edf: bool,
+    /// A transition shock, if any.
+    pub shock: Option<Shock>,
+}
+
+/// A transition shock: staff work at reduced productivity for a while, and a
+/// backlog of dossiers from abolished desks arrives at its start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shock {
+    /// Start, minutes since the scenario's start.
+    pub start: f64,
+    /// End, minutes since the scenario's start.
+    pub end: f64,
+    /// Productivity during the shock, in (0, 1]: effort is divided by it.
+    pub productivity: f64,
+    /// Dossiers moved in at the start (spread over its first working day in the normal mix).
+    pub backlog: f64,
 }
 
 /// Normalised seasonal weights.
@@ -817,6 +833,7 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
         }),
         max_in_flight: rm.max_in_flight.max(0) as usize,
         edf: rm.queue == QueueKind::Edf,
+        shock: None,
     };
     dist_ok(
         &mut errors,

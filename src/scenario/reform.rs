@@ -96,6 +96,19 @@ pub enum Reform {
         /// Share of district staff moving to the communes (default 0.7; the rest go to the province).
         to_communes: Option<f64>,
     },
+    /// A transition shock: reduced productivity for some weeks from a date,
+    /// and a backlog moved from abolished desks arriving then.
+    TransitionShock {
+        /// First day of the shock (YYYY-MM-DD).
+        from: String,
+        /// Length, weeks (≥ 1).
+        weeks: i64,
+        /// Productivity during the shock, in (0, 1].
+        productivity: f64,
+        /// Dossiers moved in at the start (default 0).
+        #[serde(default)]
+        backlog: f64,
+    },
     /// Merge all provinces into one (units, catalogue and staff combined).
     MergeProvinces {
         /// Name of the merged province.
@@ -542,6 +555,71 @@ impl Reform {
                             u.parent = province;
                         }
                     }
+                }
+            }
+            Reform::TransitionShock {
+                from,
+                weeks,
+                productivity,
+                backlog,
+            } => {
+                let mut errors = Vec::new();
+                let date = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d").ok();
+                let span = i64::from(sc.warmup_days + sc.horizon_days);
+                match date {
+                    None => errors.push(FieldError::new(
+                        at("from"),
+                        format!("malformed date `{from}`; expected YYYY-MM-DD"),
+                    )),
+                    Some(d) => {
+                        let day = (d - sc.start).num_days();
+                        if !(0..span).contains(&day) {
+                            errors.push(FieldError::new(
+                                at("from"),
+                                format!(
+                                    "{d} is outside the run ({} to {})",
+                                    sc.start,
+                                    sc.start + chrono::Duration::days(span)
+                                ),
+                            ));
+                        }
+                    }
+                }
+                if *weeks < 1 {
+                    errors.push(FieldError::new(
+                        at("weeks"),
+                        format!("must be ≥ 1 (got {weeks})"),
+                    ));
+                }
+                if !(productivity.is_finite() && *productivity > 0.0 && *productivity <= 1.0) {
+                    errors.push(FieldError::new(
+                        at("productivity"),
+                        format!("must be in (0, 1] (got {productivity})"),
+                    ));
+                }
+                if !(backlog.is_finite() && *backlog >= 0.0) {
+                    errors.push(FieldError::new(
+                        at("backlog"),
+                        format!("must be ≥ 0 dossiers (got {backlog})"),
+                    ));
+                }
+                if sc.model.shock.is_some() {
+                    errors.push(FieldError::new(
+                        at("kind"),
+                        "only one transition shock per scenario: the reforms contradict each other",
+                    ));
+                }
+                if !errors.is_empty() {
+                    return Err(errors);
+                }
+                if let Some(d) = date {
+                    let start = (d - sc.start).num_days() as f64 * crate::calendar::DAY;
+                    sc.model.shock = Some(super::domain::Shock {
+                        start,
+                        end: start + *weeks as f64 * 7.0 * crate::calendar::DAY,
+                        productivity: *productivity,
+                        backlog: *backlog,
+                    });
                 }
             }
             Reform::MergeProvinces { name } => {

@@ -410,3 +410,47 @@ fn abolishing_a_tier_that_is_not_there_or_remapping_to_it_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn a_transition_shock_raises_lateness_and_brings_its_backlog() {
+    let d = dir("shock");
+    let shocked = with_reforms(
+        &d,
+        "shock",
+        "[[reform]]\nkind = \"transition_shock\"\nfrom = \"2022-03-15\"\nweeks = 4\nproductivity = 0.5\nbacklog = 800\n",
+    )
+    .unwrap();
+    let sh = shocked.model.shock.clone().unwrap();
+    assert_eq!(sh.start, 14.0 * 1440.0);
+    assert_eq!(sh.end - sh.start, 28.0 * 1440.0);
+    let c = compare(&base(), &[shocked], 7, 4, 0, &ProgressBar::hidden()).unwrap();
+    let o = &c.reforms[0].scopes["overall"];
+    // The backlog arrives inside the tallied window (after the 10 warm-up days).
+    assert!(
+        (o["received"].diff * 60.0 / 365.0 - 800.0).abs() < 120.0,
+        "{:?}",
+        o["received"]
+    );
+    assert!(o["late_rate"].ci_low > 0.0, "{:?}", o["late_rate"]);
+    assert!(o["utilisation_specialists"].ci_low > 0.0);
+}
+
+#[test]
+fn a_shock_outside_the_run_or_with_bad_values_is_refused() {
+    let d = dir("shock-bad");
+    let e = with_reforms(
+        &d,
+        "r",
+        "[[reform]]\nkind = \"transition_shock\"\nfrom = \"2030-01-01\"\nweeks = 0\nproductivity = 1.5\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("reform[0].from: 2030-01-01 is outside the run"),
+        "{e}"
+    );
+    assert!(e.contains("reform[0].weeks: must be ≥ 1 (got 0)"), "{e}");
+    assert!(
+        e.contains("reform[0].productivity: must be in (0, 1] (got 1.5)"),
+        "{e}"
+    );
+}
