@@ -527,33 +527,157 @@ type ReformEntry = (std::path::PathBuf, usize, toml::Value);
 /// of the chain are applied in order (the base's first) to the resolved
 /// base. Every error names its file, reform index and field.
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-    let mut chain = vec![path.to_path_buf()];
-    let (table, reforms) = load_chain(path, text, &mut chain)?;
-    let mut sc = resolve(path, table)?;
-    let mut ledger = super::reform::Ledger::default();
-    let mut by_file: Vec<(std::path::PathBuf, Vec<FieldError>)> = Vec::new();
-    for (file, k, value) in reforms {
-        let mut errors = Vec::new();
-        let entry = value.clone();
-        if let Some(r) = typed::<super::reform::Reform>(&format!("reform[{k}]"), value, &mut errors)
-            && let Err(es) = r.apply(&mut sc, k, &mut ledger)
-        {
-            errors.extend(es);
-        }
-        for e in &mut errors {
-            locate_reform_field(e, k, &entry);
-        }
-        if !errors.is_empty() {
-            match by_file.iter_mut().find(|(f, _)| *f == file) {
-                Some((_, e)) => e.extend(errors),
-                None => by_file.push((file, errors)),
+    let raw = RawChain::read(path, text)?;
+    raw.build(path)
+}
+
+/// A scenario's `extends` chain read but not yet resolved: the merged
+/// top-level table and the chain's reform entries in order. Sweeps edit
+/// fields here (see [`RawChain::set`]) before resolving.
+#[derive(Clone, Debug)]
+pub struct RawChain {
+    /// The merged top-level table.
+    pub table: toml::Table,
+    reforms: Vec<ReformEntry>,
+}
+
+impl RawChain {
+    /// Reads `text` (the file at `path`) and its bases.
+    pub fn read(path: &Path, text: &str) -> Result<Self, ScenarioError> {
+        let mut chain = vec![path.to_path_buf()];
+        let (table, reforms) = load_chain(path, text, &mut chain)?;
+        Ok(Self { table, reforms })
+    }
+
+    /// Every numeric field's path (`procedure[3].deadline_days`, `reform[0].add`, ...).
+    pub fn numeric_paths(&self) -> Vec<String> {
+        fn walk(v: &toml::Value, prefix: String, out: &mut Vec<String>) {
+            match v {
+                toml::Value::Integer(_) | toml::Value::Float(_) => out.push(prefix),
+                toml::Value::Table(t) => {
+                    for (k, v) in t {
+                        walk(
+                            v,
+                            if prefix.is_empty() {
+                                k.clone()
+                            } else {
+                                format!("{prefix}.{k}")
+                            },
+                            out,
+                        );
+                    }
+                }
+                toml::Value::Array(a) => {
+                    for (i, v) in a.iter().enumerate() {
+                        walk(v, format!("{prefix}[{i}]"), out);
+                    }
+                }
+                _ => {}
             }
         }
+        let mut out = Vec::new();
+        walk(
+            &toml::Value::Table(self.table.clone()),
+            String::new(),
+            &mut out,
+        );
+        for (k, (_, _, v)) in self.reforms.iter().enumerate() {
+            walk(v, format!("reform[{k}]"), &mut out);
+        }
+        out
     }
-    if let Some((path, errors)) = by_file.into_iter().next() {
-        return Err(ScenarioError::Invalid { path, errors });
+
+    /// Sets the numeric field at `path` (paths as [`RawChain::numeric_paths`] lists them).
+    /// The field must exist and be numeric; an integer field stays an integer when `x` is integral.
+    pub fn set(&mut self, path: &str, x: f64) -> Result<(), String> {
+        let mut segs: Vec<(String, Vec<usize>)> = Vec::new();
+        for part in path.split('.') {
+            let mut it = part.split('[');
+            let key = it.next().unwrap_or_default().to_string();
+            let mut idx = Vec::new();
+            for rest in it {
+                let n = rest
+                    .strip_suffix(']')
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .ok_or_else(|| format!("malformed index in `{part}`"))?;
+                idx.push(n);
+            }
+            segs.push((key, idx));
+        }
+        let first = segs.first().cloned().ok_or("empty path")?;
+        let mut cur: &mut toml::Value = if first.0 == "reform" {
+            let k = *first
+                .1
+                .first()
+                .ok_or("`reform` needs an index, e.g. reform[0]")?;
+            let entry = self
+                .reforms
+                .get_mut(k)
+                .ok_or_else(|| format!("there is no reform[{k}]"))?;
+            segs.remove(0);
+            &mut entry.2
+        } else {
+            let v = self
+                .table
+                .get_mut(&first.0)
+                .ok_or_else(|| format!("no field `{}`", first.0))?;
+            let mut v = v;
+            for &i in &first.1 {
+                v = v
+                    .get_mut(i)
+                    .ok_or_else(|| format!("no index {i} in `{}`", first.0))?;
+            }
+            segs.remove(0);
+            v
+        };
+        for (key, idx) in segs {
+            cur = cur
+                .get_mut(key.as_str())
+                .ok_or_else(|| format!("no field `{key}`"))?;
+            for i in idx {
+                cur = cur
+                    .get_mut(i)
+                    .ok_or_else(|| format!("no index {i} under `{key}`"))?;
+            }
+        }
+        match cur {
+            toml::Value::Integer(_) if x.fract() == 0.0 => *cur = toml::Value::Integer(x as i64),
+            toml::Value::Integer(_) | toml::Value::Float(_) => *cur = toml::Value::Float(x),
+            other => return Err(format!("is a {}, not a number", other.type_str())),
+        }
+        Ok(())
     }
-    Ok(sc)
+
+    /// Resolves the table and applies the reforms; `path` names the scenario in errors.
+    pub fn build(self, path: &Path) -> Result<Scenario, ScenarioError> {
+        let Self { table, reforms } = self;
+        let mut sc = resolve(path, table)?;
+        let mut ledger = super::reform::Ledger::default();
+        let mut by_file: Vec<(std::path::PathBuf, Vec<FieldError>)> = Vec::new();
+        for (file, k, value) in reforms {
+            let mut errors = Vec::new();
+            let entry = value.clone();
+            if let Some(r) =
+                typed::<super::reform::Reform>(&format!("reform[{k}]"), value, &mut errors)
+                && let Err(es) = r.apply(&mut sc, k, &mut ledger)
+            {
+                errors.extend(es);
+            }
+            for e in &mut errors {
+                locate_reform_field(e, k, &entry);
+            }
+            if !errors.is_empty() {
+                match by_file.iter_mut().find(|(f, _)| *f == file) {
+                    Some((_, e)) => e.extend(errors),
+                    None => by_file.push((file, errors)),
+                }
+            }
+        }
+        if let Some((path, errors)) = by_file.into_iter().next() {
+            return Err(ScenarioError::Invalid { path, errors });
+        }
+        Ok(sc)
+    }
 }
 
 /// Serde's tagged enums lose the path inside a reform; recover the field

@@ -6,4 +6,5 @@ mod engine;
 mod model;
 mod queue_fuzz;
 mod reform;
+mod sweep;
 mod theory;

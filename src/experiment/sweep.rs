@@ -1,0 +1,644 @@
+//! Parameter sweeps: a grid or Latin hypercube over any numeric scenario or reform field, deterministic shards, resumable point files and a merge.
+//!
+//! A sweep file names a base scenario (with or without reforms), its axes and
+//! its replications:
+//!
+//! ```toml
+//! name = "staffing-x-online"
+//! base = "../baseline.toml"
+//! replications = 10
+//! seed = 1
+//! [[axis]]
+//! path = "province[0].tier[2].staff.clerks"
+//! values = [2, 3, 4]
+//! [[axis]]
+//! path = "reform[0].scale"
+//! range = { from = 1.0, to = 2.0, step = 0.5 }
+//! ```
+//!
+//! Point `i` is run with master seed `mix64(seed ^ mix64(i))`, so its results
+//! never depend on which other points run, on the shard, or on the thread
+//! count. Each finished point is written atomically to `points/`; a re-run
+//! skips finished points; the combined `results.csv` and `summary.csv` are
+//! built from the point files, identically by `sweep` and by `merge`.
+
+use std::path::{Path, PathBuf};
+
+use rand::Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Discipline, Streams, mix64};
+use crate::model::run::{Metrics, estimates, offered_online, prepare, scopes};
+use crate::report::write_atomic;
+use crate::scenario::domain::RawChain;
+use crate::scenario::{FieldError, ScenarioError, parse_table, read, typed, typed_array};
+
+/// A linear range of axis values.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    /// First value.
+    pub from: f64,
+    /// Last value (included when the steps land on it).
+    pub to: f64,
+    /// Step (non-zero, with the sign of `to − from`).
+    pub step: f64,
+}
+
+/// A logarithmic range of axis values.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogRange {
+    /// First value (> 0).
+    pub from: f64,
+    /// Last value (> 0).
+    pub to: f64,
+    /// Number of points (≥ 2).
+    pub points: usize,
+}
+
+/// One axis of a grid.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAxis {
+    /// Field path, e.g. `procedure[3].deadline_days` or `reform[0].add`.
+    pub path: String,
+    /// Explicit values.
+    pub values: Option<Vec<f64>>,
+    /// A linear range.
+    pub range: Option<Range>,
+    /// A logarithmic range.
+    pub log: Option<LogRange>,
+}
+
+/// A field of a Latin hypercube.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LhsField {
+    /// Field path.
+    pub path: String,
+    /// Lower bound.
+    pub min: f64,
+    /// Upper bound.
+    pub max: f64,
+}
+
+/// A Latin hypercube of `samples` points over several fields.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLhs {
+    /// Number of points.
+    pub samples: usize,
+    /// The fields and their bounds.
+    pub fields: Vec<LhsField>,
+}
+
+/// A validated sweep.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    /// Name.
+    pub name: String,
+    /// The base scenario, read but not resolved.
+    pub base: RawChain,
+    /// The base scenario file.
+    pub base_path: PathBuf,
+    /// The swept field paths (the columns of the outputs).
+    pub paths: Vec<String>,
+    /// The points: one value per path.
+    pub points: Vec<Vec<f64>>,
+    /// Replications per point.
+    pub replications: u64,
+    /// Sweep seed.
+    pub seed: u64,
+    /// A fingerprint of the sweep (file text and base), so shards of different sweeps are not merged.
+    pub fingerprint: u64,
+}
+
+/// The most points a sweep may have without `--force`.
+pub const MAX_POINTS: usize = 1_000_000;
+
+fn axis_values(a: &RawAxis, at: &str, errors: &mut Vec<FieldError>) -> Vec<f64> {
+    let given = [a.values.is_some(), a.range.is_some(), a.log.is_some()]
+        .iter()
+        .filter(|x| **x)
+        .count();
+    if given != 1 {
+        errors.push(FieldError::new(
+            at,
+            "give exactly one of `values`, `range` and `log`",
+        ));
+        return Vec::new();
+    }
+    if let Some(v) = &a.values {
+        if v.is_empty() {
+            errors.push(FieldError::new(
+                format!("{at}.values"),
+                "is empty: give at least one value",
+            ));
+        }
+        if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
+            errors.push(FieldError::new(
+                format!("{at}.values"),
+                format!("must be finite numbers (got {bad})"),
+            ));
+        }
+        return v.clone();
+    }
+    if let Some(r) = &a.range {
+        let span = r.to - r.from;
+        if !(r.step.is_finite() && r.step != 0.0)
+            || (span != 0.0 && span.signum() != r.step.signum())
+        {
+            errors.push(FieldError::new(
+                format!("{at}.range.step"),
+                format!(
+                    "must be non-zero with the sign of `to − from` (from {}, to {}, step {})",
+                    r.from, r.to, r.step
+                ),
+            ));
+            return Vec::new();
+        }
+        let n = (span / r.step + 1e-9).floor() as usize + 1;
+        if n > MAX_POINTS {
+            errors.push(FieldError::new(
+                format!("{at}.range"),
+                format!("has {n} values; widen the step"),
+            ));
+            return Vec::new();
+        }
+        return (0..n).map(|i| r.from + i as f64 * r.step).collect();
+    }
+    if let Some(l) = &a.log {
+        if !(l.from > 0.0 && l.to > 0.0 && l.points >= 2) {
+            errors.push(FieldError::new(
+                format!("{at}.log"),
+                format!(
+                    "needs from > 0, to > 0 and points ≥ 2 (got {}, {}, {})",
+                    l.from, l.to, l.points
+                ),
+            ));
+            return Vec::new();
+        }
+        let (a0, a1) = (l.from.ln(), l.to.ln());
+        return (0..l.points)
+            .map(|i| (a0 + (a1 - a0) * i as f64 / (l.points - 1) as f64).exp())
+            .collect();
+    }
+    Vec::new()
+}
+
+fn check_path(
+    base: &RawChain,
+    known: &[String],
+    path: &str,
+    at: &str,
+    errors: &mut Vec<FieldError>,
+) {
+    if let Err(why) = base.clone().set(path, 0.0) {
+        let nearest = known
+            .iter()
+            .map(|k| (strsim::levenshtein(k, path), k))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, k)| k.clone())
+            .unwrap_or_default();
+        errors.push(FieldError::new(
+            at,
+            format!("unknown numeric field `{path}` ({why}); did you mean `{nearest}`?"),
+        ));
+    }
+}
+
+/// Reads and validates a sweep file; `force` allows more than [`MAX_POINTS`] points.
+pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
+    let text = read(path)?;
+    let mut table = parse_table(path, &text)?;
+    let mut errors = Vec::new();
+    let invalid = |errors| ScenarioError::Invalid {
+        path: path.to_owned(),
+        errors,
+    };
+    let name: Option<String> = table
+        .remove("name")
+        .and_then(|v| typed("name", v, &mut errors));
+    let base: Option<String> = table
+        .remove("base")
+        .and_then(|v| typed("base", v, &mut errors));
+    let replications: i64 = table
+        .remove("replications")
+        .and_then(|v| typed("replications", v, &mut errors))
+        .unwrap_or(10);
+    let seed: u64 = table
+        .remove("seed")
+        .and_then(|v| typed("seed", v, &mut errors))
+        .unwrap_or(1);
+    let lhs: Option<RawLhs> = table
+        .remove("lhs")
+        .and_then(|v| typed("lhs", v, &mut errors));
+    let axes: Vec<Option<RawAxis>> = typed_array(&mut table, "axis", &mut errors);
+    let _ = table.remove("description");
+    for k in table.keys() {
+        errors.push(FieldError::new(
+            k.clone(),
+            "unknown key; expected name, description, base, replications, seed, axis, lhs",
+        ));
+    }
+    if replications < 1 {
+        errors.push(FieldError::new(
+            "replications",
+            format!("must be ≥ 1 (got {replications})"),
+        ));
+    }
+    let Some(base) = base else {
+        errors.push(FieldError::new(
+            "base",
+            "missing: name the base scenario, e.g. base = \"../baseline.toml\"",
+        ));
+        return Err(invalid(errors));
+    };
+    let base_path = path.parent().unwrap_or(Path::new("")).join(&base);
+    let base_text = match std::fs::read_to_string(&base_path) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(FieldError::new(
+                "base",
+                format!(
+                    "cannot read `{}`: {e}; the path is relative to the sweep file",
+                    base_path.display()
+                ),
+            ));
+            return Err(invalid(errors));
+        }
+    };
+    let chain = RawChain::read(&base_path, &base_text)?;
+    let known = chain.numeric_paths();
+    let mut paths = Vec::new();
+    let mut values = Vec::new();
+    for (i, a) in axes.iter().enumerate() {
+        let Some(a) = a else { continue };
+        let at = format!("axis[{i}]");
+        check_path(&chain, &known, &a.path, &format!("{at}.path"), &mut errors);
+        paths.push(a.path.clone());
+        values.push(axis_values(a, &at, &mut errors));
+    }
+    let mut points: Vec<Vec<f64>> = Vec::new();
+    if !values.is_empty() {
+        let total = values
+            .iter()
+            .map(Vec::len)
+            .try_fold(1usize, |acc, n| acc.checked_mul(n))
+            .unwrap_or(usize::MAX);
+        if total > MAX_POINTS && !force {
+            errors.push(FieldError::new("axis", format!("the grid has {total} points, more than {MAX_POINTS}; pass --force to run it anyway")));
+        } else if errors.is_empty() {
+            points.push(Vec::new());
+            for v in &values {
+                points = points
+                    .iter()
+                    .flat_map(|p| v.iter().map(move |x| [p.clone(), vec![*x]].concat()))
+                    .collect();
+            }
+        }
+    }
+    if let Some(l) = &lhs {
+        if !values.is_empty() {
+            errors.push(FieldError::new(
+                "lhs",
+                "give either [[axis]] entries or [lhs], not both",
+            ));
+        }
+        if l.samples == 0 {
+            errors.push(FieldError::new("lhs.samples", "must be ≥ 1 (got 0)"));
+        }
+        for (j, f) in l.fields.iter().enumerate() {
+            check_path(
+                &chain,
+                &known,
+                &f.path,
+                &format!("lhs.fields[{j}].path"),
+                &mut errors,
+            );
+            if !(f.min.is_finite() && f.max.is_finite() && f.min < f.max) {
+                errors.push(FieldError::new(
+                    format!("lhs.fields[{j}]"),
+                    format!("needs min < max (got {}, {})", f.min, f.max),
+                ));
+            }
+            paths.push(f.path.clone());
+        }
+        if errors.is_empty() {
+            points = latin_hypercube(l, seed);
+        }
+    }
+    if values.is_empty() && lhs.is_none() {
+        errors.push(FieldError::new(
+            "axis",
+            "the sweep needs at least one [[axis]] or an [lhs]",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    let fingerprint = text
+        .bytes()
+        .chain(base_text.bytes())
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    Ok(Sweep {
+        name: name.unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        }),
+        base: chain,
+        base_path,
+        paths,
+        points,
+        replications: replications.max(1) as u64,
+        seed,
+        fingerprint,
+    })
+}
+
+/// A Latin hypercube: each field's range cut into `samples` strata, one
+/// point per stratum, strata shuffled independently per field (seeded).
+fn latin_hypercube(l: &RawLhs, seed: u64) -> Vec<Vec<f64>> {
+    let n = l.samples;
+    let mut rng = Streams::new(seed, 0).stream("latin-hypercube", &[]);
+    let mut cols: Vec<Vec<f64>> = Vec::new();
+    for f in &l.fields {
+        let mut strata: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+            strata.swap(i, j);
+        }
+        cols.push(
+            strata
+                .iter()
+                .map(|&s| {
+                    f.min + (f.max - f.min) * (s as f64 + crate::engine::unit(&mut rng)) / n as f64
+                })
+                .collect(),
+        );
+    }
+    (0..n)
+        .map(|i| cols.iter().map(|c| c[i]).collect())
+        .collect()
+}
+
+/// A shard: this process runs the points whose index is `k − 1` modulo `n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 1-based shard number.
+    pub k: usize,
+    /// Number of shards.
+    pub n: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("malformed shard `{s}`: expected K/N with 1 ≤ K ≤ N, e.g. 2/8");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (usize, usize) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        if n == 0 || k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+}
+
+/// What a sweep folder holds (`sweep.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Sweep name.
+    pub name: String,
+    /// Fingerprint of the sweep file and its base.
+    pub fingerprint: u64,
+    /// Total points of the sweep.
+    pub points: usize,
+    /// Swept paths.
+    pub paths: Vec<String>,
+    /// Replications per point.
+    pub replications: u64,
+}
+
+fn point_file(dir: &Path, i: usize) -> PathBuf {
+    dir.join("points").join(format!("point-{i:07}.csv"))
+}
+
+/// Runs one point: its rows (replication, scope, metric, value) and its summary rows.
+fn run_point(sw: &Sweep, i: usize) -> Result<String, String> {
+    let mut chain = sw.base.clone();
+    for (p, x) in sw.paths.iter().zip(&sw.points[i]) {
+        chain
+            .set(p, *x)
+            .map_err(|e| format!("point {i}: {p}: {e}"))?;
+    }
+    let sc = chain
+        .build(&sw.base_path)
+        .map_err(|e| format!("point {i}: {e}"))?;
+    let prepared = prepare(
+        &sc,
+        if sc.model.edf {
+            Discipline::Edf
+        } else {
+            Discipline::Fifo
+        },
+    )
+    .map_err(|e| format!("point {i}: {e}"))?;
+    let seed = mix64(sw.seed ^ mix64(i as u64));
+    let per_year = 365.0 / f64::from(sc.horizon_days);
+    let reps: Vec<Vec<(String, Metrics)>> = (0..sw.replications)
+        .into_par_iter()
+        .map(|r| {
+            let runs = prepared
+                .replication(seed, r)
+                .map_err(|e| format!("point {i}: {e}"))?;
+            let s = scopes(&sc, &runs);
+            let mut out = Vec::new();
+            let mut m = s.overall.metrics(per_year);
+            m.extend(
+                s.overall
+                    .index_metrics(offered_online(&sc, None), &sc.index),
+            );
+            out.push(("overall".to_string(), m));
+            for (t, scope) in &s.tiers {
+                let mut m = scope.metrics(per_year);
+                m.extend(scope.index_metrics(offered_online(&sc, Some(*t)), &sc.index));
+                out.push((t.name().to_string(), m));
+            }
+            Ok(out)
+        })
+        .collect::<Result<_, String>>()?;
+    let axes: String = sw.points[i].iter().map(|x| format!(",{x}")).collect();
+    let mut text = String::new();
+    for (r, rows) in reps.iter().enumerate() {
+        for (scope, m) in rows {
+            for (metric, v) in m {
+                let v = if v.is_finite() {
+                    format!("{v}")
+                } else {
+                    String::new()
+                };
+                text.push_str(&format!("R,{i}{axes},{r},{scope},{metric},{v}\n"));
+            }
+        }
+    }
+    for (k, (scope, _)) in reps[0].iter().enumerate() {
+        let ms: Vec<Metrics> = reps.iter().map(|rows| rows[k].1.clone()).collect();
+        for (metric, e) in estimates(&ms) {
+            let f = |x: f64| {
+                if x.is_finite() {
+                    format!("{x}")
+                } else {
+                    String::new()
+                }
+            };
+            text.push_str(&format!(
+                "S,{i}{axes},{scope},{metric},{},{},{}\n",
+                f(e.mean),
+                f(e.ci_low),
+                f(e.ci_high)
+            ));
+        }
+    }
+    Ok(text)
+}
+
+/// Runs the points of `shard` not already in `dir/points`, on `threads` threads; returns how many ran.
+pub fn run(
+    sw: &Sweep,
+    dir: &Path,
+    shard: Shard,
+    threads: usize,
+    progress: &indicatif::ProgressBar,
+) -> Result<usize, String> {
+    std::fs::create_dir_all(dir.join("points"))
+        .map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    let manifest = Manifest {
+        name: sw.name.clone(),
+        fingerprint: sw.fingerprint,
+        points: sw.points.len(),
+        paths: sw.paths.clone(),
+        replications: sw.replications,
+    };
+    let mpath = dir.join("sweep.json");
+    if let Ok(old) = std::fs::read_to_string(&mpath) {
+        let old: Manifest = serde_json::from_str(&old)
+            .map_err(|e| format!("{}: unreadable: {e}", mpath.display()))?;
+        if old.fingerprint != manifest.fingerprint {
+            return Err(format!(
+                "{}: this folder holds another sweep (`{}`); use a new --out folder",
+                dir.display(),
+                old.name
+            ));
+        }
+    }
+    write_atomic(
+        &mpath,
+        serde_json::to_string_pretty(&manifest)
+            .map_err(|e| e.to_string())?
+            .as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
+    let todo: Vec<usize> = (0..sw.points.len())
+        .filter(|i| i % shard.n == shard.k - 1)
+        .filter(|&i| !point_file(dir, i).exists())
+        .collect();
+    progress.set_length(todo.len() as u64);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| e.to_string())?;
+    pool.install(|| {
+        todo.par_iter().try_for_each(|&i| {
+            let text = run_point(sw, i)?;
+            write_atomic(&point_file(dir, i), text.as_bytes()).map_err(|e| e.to_string())?;
+            progress.inc(1);
+            Ok::<_, String>(())
+        })
+    })?;
+    Ok(todo.len())
+}
+
+/// Writes `results.csv` and `summary.csv` from the point files of `dir`
+/// (all points must be there); the same bytes whichever process ran them.
+pub fn combine(dir: &Path) -> Result<(), String> {
+    let m: Manifest = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("sweep.json"))
+            .map_err(|e| format!("{}: {e}", dir.display()))?,
+    )
+    .map_err(|e| e.to_string())?;
+    let cols: String = m.paths.iter().map(|p| format!(",\"{p}\"")).collect();
+    let mut results = format!("point{cols},replication,scope,metric,value\n");
+    let mut summary = format!("point{cols},scope,metric,mean,ci_low,ci_high\n");
+    for i in 0..m.points {
+        let f = point_file(dir, i);
+        let text = std::fs::read_to_string(&f).map_err(|_| {
+            format!(
+                "{}: point {i} is missing; run its shard, then merge",
+                dir.display()
+            )
+        })?;
+        for line in text.lines() {
+            if let Some(r) = line.strip_prefix("R,") {
+                results.push_str(r);
+                results.push('\n');
+            } else if let Some(s) = line.strip_prefix("S,") {
+                summary.push_str(s);
+                summary.push('\n');
+            }
+        }
+    }
+    write_atomic(&dir.join("results.csv"), results.as_bytes()).map_err(|e| e.to_string())?;
+    write_atomic(&dir.join("summary.csv"), summary.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Merges shard folders into `out`: checks they hold the same sweep, copies their point files, and combines.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), String> {
+    let mut manifest: Option<Manifest> = None;
+    for d in dirs {
+        let text = std::fs::read_to_string(d.join("sweep.json"))
+            .map_err(|e| format!("{}: not a sweep folder: {e}", d.display()))?;
+        let m: Manifest = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: unreadable sweep.json: {e}", d.display()))?;
+        if let Some(first) = &manifest {
+            if first.fingerprint != m.fingerprint {
+                return Err(format!(
+                    "{}: holds sweep `{}`, which differs from `{}` in {}; merge only shards of one sweep",
+                    d.display(),
+                    m.name,
+                    first.name,
+                    dirs[0].display()
+                ));
+            }
+        } else {
+            manifest = Some(m);
+        }
+    }
+    let Some(m) = manifest else {
+        return Err("give at least one shard folder".into());
+    };
+    std::fs::create_dir_all(out.join("points")).map_err(|e| format!("{}: {e}", out.display()))?;
+    write_atomic(
+        &out.join("sweep.json"),
+        serde_json::to_string_pretty(&m)
+            .map_err(|e| e.to_string())?
+            .as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
+    for i in 0..m.points {
+        let dst = point_file(out, i);
+        if dst.exists() {
+            continue;
+        }
+        if let Some(src) = dirs.iter().map(|d| point_file(d, i)).find(|p| p.exists()) {
+            let bytes = std::fs::read(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+            write_atomic(&dst, &bytes).map_err(|e| e.to_string())?;
+        }
+    }
+    combine(out)
+}
