@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Discipline, Streams, mix64};
 use crate::model::run::{Metrics, estimates, offered_online, prepare, scopes};
-use crate::report::write_atomic;
+use crate::report::{write_atomic, write_atomic_with};
 use crate::scenario::domain::RawChain;
 use crate::scenario::{FieldError, ScenarioError, parse_table, read, typed, typed_array};
 
@@ -429,7 +429,7 @@ fn point_file(dir: &Path, i: usize) -> PathBuf {
 }
 
 /// Runs one point: its rows (replication, scope, metric, value) and its summary rows.
-fn run_point(sw: &Sweep, i: usize) -> Result<String, String> {
+fn run_point(sw: &Sweep, i: usize, parallel_reps: bool) -> Result<String, String> {
     let mut chain = sw.base.clone();
     for (p, x) in sw.paths.iter().zip(&sw.points[i]) {
         chain
@@ -450,28 +450,35 @@ fn run_point(sw: &Sweep, i: usize) -> Result<String, String> {
     .map_err(|e| format!("point {i}: {e}"))?;
     let seed = mix64(sw.seed ^ mix64(i as u64));
     let per_year = 365.0 / f64::from(sc.horizon_days);
-    let reps: Vec<Vec<(String, Metrics)>> = (0..sw.replications)
-        .into_par_iter()
-        .map(|r| {
-            let runs = prepared
-                .replication(seed, r)
-                .map_err(|e| format!("point {i}: {e}"))?;
-            let s = scopes(&sc, &runs);
-            let mut out = Vec::new();
-            let mut m = s.overall.metrics(per_year);
-            m.extend(
-                s.overall
-                    .index_metrics(offered_online(&sc, None), &sc.index),
-            );
-            out.push(("overall".to_string(), m));
-            for (t, scope) in &s.tiers {
-                let mut m = scope.metrics(per_year);
-                m.extend(scope.index_metrics(offered_online(&sc, Some(*t)), &sc.index));
-                out.push((t.name().to_string(), m));
-            }
-            Ok(out)
-        })
-        .collect::<Result<_, String>>()?;
+    let one = |r: u64| -> Result<Vec<(String, Metrics)>, String> {
+        let runs = prepared
+            .replication(seed, r)
+            .map_err(|e| format!("point {i}: {e}"))?;
+        let s = scopes(&sc, &runs);
+        let mut out = Vec::new();
+        let mut m = s.overall.metrics(per_year);
+        m.extend(
+            s.overall
+                .index_metrics(offered_online(&sc, None), &sc.index),
+        );
+        out.push(("overall".to_string(), m));
+        for (t, scope) in &s.tiers {
+            let mut m = scope.metrics(per_year);
+            m.extend(scope.index_metrics(offered_online(&sc, Some(*t)), &sc.index));
+            out.push((t.name().to_string(), m));
+        }
+        Ok(out)
+    };
+    let reps: Vec<Vec<(String, Metrics)>> = if parallel_reps {
+        (0..sw.replications)
+            .into_par_iter()
+            .map(one)
+            .collect::<Result<_, String>>()?
+    } else {
+        (0..sw.replications)
+            .map(one)
+            .collect::<Result<_, String>>()?
+    };
     let axes: String = sw.points[i].iter().map(|x| format!(",{x}")).collect();
     let mut text = String::new();
     for (r, rows) in reps.iter().enumerate() {
@@ -552,13 +559,22 @@ pub fn run(
         .num_threads(threads)
         .build()
         .map_err(|e| e.to_string())?;
+    // Points in parallel when there are enough of them, each point's
+    // replications in turn: at most `threads` points are in memory at once.
+    // With fewer points than threads, one point at a time, replications in parallel.
+    let parallel_reps = todo.len() < pool.current_num_threads();
     pool.install(|| {
-        todo.par_iter().try_for_each(|&i| {
-            let text = run_point(sw, i)?;
+        let each = |&i: &usize| {
+            let text = run_point(sw, i, parallel_reps)?;
             write_atomic(&point_file(dir, i), text.as_bytes()).map_err(|e| e.to_string())?;
             progress.inc(1);
             Ok::<_, String>(())
-        })
+        };
+        if parallel_reps {
+            todo.iter().try_for_each(each)
+        } else {
+            todo.par_iter().try_for_each(each)
+        }
     })?;
     Ok(todo.len())
 }
@@ -572,28 +588,41 @@ pub fn combine(dir: &Path) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let cols: String = m.paths.iter().map(|p| format!(",\"{p}\"")).collect();
-    let mut results = format!("point{cols},replication,scope,metric,value\n");
-    let mut summary = format!("point{cols},scope,metric,mean,ci_low,ci_high\n");
     for i in 0..m.points {
-        let f = point_file(dir, i);
-        let text = std::fs::read_to_string(&f).map_err(|_| {
-            format!(
+        if !point_file(dir, i).exists() {
+            return Err(format!(
                 "{}: point {i} is missing; run its shard, then merge",
                 dir.display()
-            )
-        })?;
-        for line in text.lines() {
-            if let Some(r) = line.strip_prefix("R,") {
-                results.push_str(r);
-                results.push('\n');
-            } else if let Some(s) = line.strip_prefix("S,") {
-                summary.push_str(s);
-                summary.push('\n');
-            }
+            ));
         }
     }
-    write_atomic(&dir.join("results.csv"), results.as_bytes()).map_err(|e| e.to_string())?;
-    write_atomic(&dir.join("summary.csv"), summary.as_bytes()).map_err(|e| e.to_string())?;
+    // Stream the point files into the combined tables: memory does not grow with the points.
+    let stream = |tag: &str, header: String, out: &str| {
+        write_atomic_with(&dir.join(out), |w| {
+            w.write_all(header.as_bytes())?;
+            for i in 0..m.points {
+                let text = std::fs::read_to_string(point_file(dir, i))?;
+                for line in text.lines() {
+                    if let Some(row) = line.strip_prefix(tag) {
+                        w.write_all(row.as_bytes())?;
+                        w.write_all(b"\n")?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| e.to_string())
+    };
+    stream(
+        "R,",
+        format!("point{cols},replication,scope,metric,value\n"),
+        "results.csv",
+    )?;
+    stream(
+        "S,",
+        format!("point{cols},scope,metric,mean,ci_low,ci_high\n"),
+        "summary.csv",
+    )?;
     Ok(())
 }
 
