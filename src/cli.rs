@@ -121,12 +121,21 @@ enum Command {
     },
     /// Measure engine throughput on the M/M/c reference (c = 10, λ = 9, μ = 1, 10⁶ customers, one thread).
     Bench {
-        /// Print one JSON object instead of the text summary.
+        /// Print the suite as JSON (the format `--check` reads).
         #[arg(long)]
         json: bool,
-        /// Timed runs; the median and the fastest are reported.
+        /// Timed runs of the engine workload (median reported); province-year uses up to 3.
         #[arg(long, default_value_t = 11)]
         repeat: usize,
+        /// Run only these workloads (engine-mmc, province-year, sweep-scaling); default all.
+        #[arg(long = "workload")]
+        workloads: Vec<String>,
+        /// Compare with a stored `bench --json` file: exit 1 if an answer changed or throughput fell past the tolerance.
+        #[arg(long)]
+        check: Option<PathBuf>,
+        /// Allowed throughput fall for --check, percent.
+        #[arg(long, default_value_t = 10.0)]
+        tolerance: f64,
     },
     /// Run a network file (a generic queueing network) and print per-node statistics.
     Network {
@@ -229,7 +238,13 @@ pub(crate) fn run() -> Result<Outcome> {
             json,
             quiet,
         } => cmd_validate(quick, seed, threads, json, quiet),
-        Command::Bench { json, repeat } => cmd_bench(json, repeat),
+        Command::Bench {
+            json,
+            repeat,
+            workloads,
+            check,
+            tolerance,
+        } => cmd_bench(json, repeat, &workloads, check, tolerance),
         Command::Network {
             file,
             replications,
@@ -282,32 +297,79 @@ fn cmd_validate(
     })
 }
 
-fn cmd_bench(json: bool, repeat: usize) -> Result<Outcome> {
-    let r = bench::engine_mmc(repeat)?;
+fn cmd_bench(
+    json: bool,
+    repeat: usize,
+    workloads: &[String],
+    check: Option<PathBuf>,
+    tolerance: f64,
+) -> Result<Outcome> {
+    anyhow::ensure!(
+        tolerance.is_finite() && (0.0..100.0).contains(&tolerance),
+        "--tolerance must be a percentage in [0, 100) (got {tolerance})"
+    );
+    // Read the stored file first: a bad file is an error before anything runs.
+    let stored: Option<bench::Suite> = match &check {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| {
+                format!("{}: cannot read the stored benchmark; write one with `motcua bench --json > FILE`", p.display())
+            })?;
+            let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{}: not valid JSON; it must be the output of `motcua bench --json`",
+                    p.display()
+                )
+            })?;
+            let version = v.get("suite_version").and_then(serde_json::Value::as_u64);
+            anyhow::ensure!(
+                version == Some(u64::from(bench::SUITE_VERSION)),
+                "{}: written by another version of the suite (suite_version {:?}, this is {}); store a new baseline with `motcua bench --json`",
+                p.display(),
+                version,
+                bench::SUITE_VERSION
+            );
+            Some(
+                serde_json::from_value(v)
+                    .with_context(|| format!("{}: not a benchmark suite file", p.display()))?,
+            )
+        }
+    };
+    let suite = bench::run_suite(workloads, repeat).map_err(anyhow::Error::msg)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        println!("{}", serde_json::to_string_pretty(&suite)?);
     } else {
         println!(
-            "{}: M/M/c, c = 10, lambda = 9, mu = 1, one thread, median of {} runs",
-            r.name, r.repeats
+            "motcua bench, commit {}, {} ({} cores)",
+            suite.commit, suite.machine.cpu, suite.machine.cores
         );
-        println!("  customers   {:>12}", r.customers);
-        println!("  events      {:>12}", r.events);
-        println!(
-            "  wall        {:>12.4} s (fastest {:.4} s)",
-            r.wall_s, r.wall_s_min
+        for w in &suite.workloads {
+            let counts: Vec<String> = w.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!(
+                "  {:<14} {:>12} {:<17} wall {:.3} s, {} thread(s), {}, peak {:.0} MiB",
+                w.name,
+                motcua::report::num(w.throughput, 4),
+                w.throughput_unit,
+                w.wall_s,
+                w.threads,
+                counts.join(", "),
+                w.peak_rss_mib
+            );
+        }
+        println!("  counting rule: {}", suite.counting_rule);
+    }
+    if let Some(stored) = stored {
+        let regressions = bench::check(&suite, &stored, tolerance, !workloads.is_empty());
+        if !regressions.is_empty() {
+            for r in &regressions {
+                eprintln!("regression: {r}");
+            }
+            return Ok(Outcome::Breached);
+        }
+        eprintln!(
+            "no regression against {} (tolerance {tolerance}%)",
+            check.map(|p| p.display().to_string()).unwrap_or_default()
         );
-        println!(
-            "  customers/s {:>12.0} (median run; fastest run {:.0})",
-            r.customers_per_s,
-            r.customers as f64 / r.wall_s_min
-        );
-        println!(
-            "  events/s    {:>12.0} (median run; fastest run {:.0})",
-            r.events_per_s,
-            r.events as f64 / r.wall_s_min
-        );
-        println!("  counting rule: {}", r.counting_rule);
     }
     Ok(Outcome::Ok)
 }

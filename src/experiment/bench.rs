@@ -73,3 +73,251 @@ pub fn engine_mmc(repeats: usize) -> Result<BenchResult, RunError> {
         counting_rule: COUNTING_RULE,
     })
 }
+
+/// The version of the suite's workloads and JSON; `--check` refuses files of another version.
+pub const SUITE_VERSION: u32 = 1;
+
+/// The workloads of the suite, in order.
+pub const WORKLOADS: [&str; 3] = ["engine-mmc", "province-year", "sweep-scaling"];
+
+/// One workload's figures.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Workload {
+    /// Workload name.
+    pub name: String,
+    /// What it counts (customers or dossiers, events, points): must match exactly for the same seed.
+    pub counts: std::collections::BTreeMap<String, u64>,
+    /// Key outputs (mean wait, late rate): must match exactly for the same seed.
+    pub outputs: std::collections::BTreeMap<String, f64>,
+    /// Wall time of the (median) run, seconds.
+    pub wall_s: f64,
+    /// Throughput of the (median) run.
+    pub throughput: f64,
+    /// Unit of the throughput.
+    pub throughput_unit: String,
+    /// Threads used.
+    pub threads: usize,
+    /// Peak resident memory of the process after the workload, MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// The machine a suite ran on.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Machine {
+    /// CPU model.
+    pub cpu: String,
+    /// Logical cores.
+    pub cores: usize,
+}
+
+/// A run of the suite (`motcua bench --json`).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Suite {
+    /// Suite version.
+    pub suite_version: u32,
+    /// Commit of the code (`git rev-parse --short HEAD`, or "unknown").
+    pub commit: String,
+    /// The machine.
+    pub machine: Machine,
+    /// How events and customers are counted.
+    pub counting_rule: String,
+    /// The workloads.
+    pub workloads: Vec<Workload>,
+}
+
+/// Peak resident memory of this process so far, MiB (`VmHWM`; 0 where unavailable).
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn machine() -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    Machine {
+        cpu,
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+    }
+}
+
+fn commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs the named workloads (all when empty), each `repeat` times where it is cheap.
+pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
+    use crate::engine::Discipline;
+    use crate::model::run::{prepare, scopes};
+    let want = |n: &str| names.is_empty() || names.iter().any(|x| x == n);
+    for n in names {
+        if !WORKLOADS.contains(&n.as_str()) {
+            return Err(format!(
+                "unknown workload `{n}`; expected one of {}",
+                WORKLOADS.join(", ")
+            ));
+        }
+    }
+    let mut workloads = Vec::new();
+    if want("engine-mmc") {
+        let r = engine_mmc(repeat).map_err(|e| e.to_string())?;
+        workloads.push(Workload {
+            name: r.name.clone(),
+            counts: [
+                ("customers".to_string(), r.customers),
+                ("events".to_string(), r.events),
+            ]
+            .into(),
+            outputs: [("mean_wait".to_string(), r.mean_wait)].into(),
+            wall_s: r.wall_s,
+            throughput: r.customers_per_s,
+            throughput_unit: "customers/s".into(),
+            threads: 1,
+            peak_rss_mib: peak_rss_mib(),
+        });
+    }
+    let sc = crate::scenario::domain::baseline().map_err(|e| e.to_string())?;
+    if want("province-year") {
+        let p = prepare(&sc, Discipline::Fifo).map_err(|e| e.to_string())?;
+        let mut walls = Vec::new();
+        let mut last = None;
+        // One replication-year of the baseline on the calling thread.
+        for _ in 0..repeat.clamp(1, 3) {
+            let t = Instant::now();
+            let runs = p.replication(sc.seed, 0).map_err(|e| e.to_string())?;
+            walls.push(t.elapsed().as_secs_f64());
+            last = Some(runs);
+        }
+        let runs = last.unwrap_or_default();
+        let s = scopes(&sc, &runs);
+        let dossiers: u64 = runs.iter().map(|r| r.dossiers).sum();
+        let events: u64 = runs.iter().map(|r| r.events).sum();
+        let late = s.overall.counts.late as f64 / s.overall.counts.resolved as f64;
+        let wall = median(walls);
+        workloads.push(Workload {
+            name: "province-year".into(),
+            counts: [
+                ("dossiers".to_string(), dossiers),
+                ("events".to_string(), events),
+            ]
+            .into(),
+            outputs: [("late_rate".to_string(), late)].into(),
+            wall_s: wall,
+            throughput: dossiers as f64 / wall,
+            throughput_unit: "dossiers/s".into(),
+            threads: 1,
+            peak_rss_mib: peak_rss_mib(),
+        });
+    }
+    if want("sweep-scaling") {
+        // Four replication-years of the baseline, on 1 thread and on all threads.
+        let p = prepare(&sc, Discipline::Fifo).map_err(|e| e.to_string())?;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut walls = Vec::new();
+        let mut dossiers = 0;
+        for threads in [1, cores] {
+            let t = Instant::now();
+            let reps = p
+                .run(sc.seed, 4, threads, &indicatif::ProgressBar::hidden())
+                .map_err(|e| e.to_string())?;
+            walls.push(t.elapsed().as_secs_f64());
+            dossiers = reps.iter().flatten().map(|r| r.dossiers).sum();
+        }
+        workloads.push(Workload {
+            name: "sweep-scaling".into(),
+            counts: [
+                ("replications".to_string(), 4),
+                ("dossiers".to_string(), dossiers),
+            ]
+            .into(),
+            outputs: [("speedup".to_string(), walls[0] / walls[1])].into(),
+            wall_s: walls[1],
+            throughput: 4.0 / walls[1],
+            throughput_unit: "province-years/s".into(),
+            threads: cores,
+            peak_rss_mib: peak_rss_mib(),
+        });
+    }
+    Ok(Suite {
+        suite_version: SUITE_VERSION,
+        commit: commit(),
+        machine: machine(),
+        counting_rule: COUNTING_RULE.into(),
+        workloads,
+    })
+}
+
+/// Compares a suite run with a stored one: counts and key outputs must be
+/// equal (an answer changed), throughput may not fall by more than
+/// `tolerance_pct`. With `subset`, stored workloads that were not run are
+/// skipped; otherwise a missing one is a regression. Returns one message per regression.
+pub fn check(current: &Suite, stored: &Suite, tolerance_pct: f64, subset: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for old in &stored.workloads {
+        let Some(new) = current.workloads.iter().find(|w| w.name == old.name) else {
+            if !subset {
+                out.push(format!("{}: in the stored file but not run now", old.name));
+            }
+            continue;
+        };
+        for (k, v) in &old.counts {
+            if new.counts.get(k) != Some(v) {
+                out.push(format!(
+                    "{}: {k} changed from {v} to {} (the answer changed)",
+                    old.name,
+                    new.counts.get(k).map_or("none".into(), |x| x.to_string())
+                ));
+            }
+        }
+        for (k, v) in &old.outputs {
+            // The speed-up is a timing, not an answer.
+            if k == "speedup" {
+                continue;
+            }
+            let now = new.outputs.get(k).copied().unwrap_or(f64::NAN);
+            if now.to_bits() != v.to_bits() {
+                out.push(format!(
+                    "{}: {k} changed from {v} to {now} (the answer changed)",
+                    old.name
+                ));
+            }
+        }
+        let floor = old.throughput * (1.0 - tolerance_pct / 100.0);
+        if new.throughput < floor {
+            out.push(format!(
+                "{}: throughput fell from {:.0} to {:.0} {} ({:+.1}%, tolerance {}%)",
+                old.name,
+                old.throughput,
+                new.throughput,
+                old.throughput_unit,
+                100.0 * (new.throughput / old.throughput - 1.0),
+                tolerance_pct
+            ));
+        }
+    }
+    out
+}

@@ -44,19 +44,100 @@ fn validate_quick_prints_the_table_and_exits_zero() {
 
 #[test]
 fn bench_json_reports_throughput_with_its_counts() {
-    let o = motcua(&["bench", "--json", "--repeat", "1"]);
+    let o = motcua(&[
+        "bench",
+        "--json",
+        "--repeat",
+        "1",
+        "--workload",
+        "engine-mmc",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["name"], "engine-mmc");
-    assert_eq!(v["customers"], 1_000_000);
-    assert_eq!(v["threads"], 1);
+    assert_eq!(v["suite_version"], 1);
+    assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);
+    assert!(v["commit"].is_string());
+    let w = &v["workloads"][0];
+    assert_eq!(w["name"], "engine-mmc");
+    assert_eq!(w["counts"]["customers"], 1_000_000);
+    assert_eq!(w["threads"], 1);
     // Every customer arrives and completes service once: 2 events each, give or take those in flight.
-    let events = v["events"].as_u64().unwrap();
+    let events = w["counts"]["events"].as_u64().unwrap();
     assert!((2_000_000..2_000_100).contains(&events), "{events}");
-    for key in ["wall_s", "customers_per_s", "events_per_s"] {
-        assert!(v[key].as_f64().unwrap() > 0.0, "{key}");
-    }
+    assert!(w["wall_s"].as_f64().unwrap() > 0.0 && w["throughput"].as_f64().unwrap() > 0.0);
+    assert!(w["peak_rss_mib"].as_f64().unwrap() > 0.0);
     assert!(v["counting_rule"].as_str().unwrap().contains("events ="));
+}
+
+#[test]
+fn bench_check_passes_against_itself_and_fails_when_an_answer_changes() {
+    let stored = temp_file("bench.json", "");
+    let o = motcua(&[
+        "bench",
+        "--json",
+        "--repeat",
+        "1",
+        "--workload",
+        "engine-mmc",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    std::fs::write(&stored, &o.stdout).unwrap();
+    // Timings vary on a shared machine: a wide tolerance checks the answers only.
+    let o = motcua(&[
+        "bench",
+        "--repeat",
+        "1",
+        "--workload",
+        "engine-mmc",
+        "--check",
+        stored.to_str().unwrap(),
+        "--tolerance",
+        "95",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&stored)
+        .unwrap()
+        .replace("\"customers\": 1000000", "\"customers\": 999999");
+    std::fs::write(&stored, text).unwrap();
+    let o = motcua(&[
+        "bench",
+        "--repeat",
+        "1",
+        "--workload",
+        "engine-mmc",
+        "--check",
+        stored.to_str().unwrap(),
+        "--tolerance",
+        "95",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("regression: engine-mmc: customers changed from 999999 to 1000000"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_missing_malformed_or_foreign_bench_file_is_exit_code_two() {
+    let o = motcua(&["bench", "--check", "no/such/bench.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/bench.json: cannot read the stored benchmark"));
+    let bad = temp_file("bad-bench.json", "{ not json");
+    let o = motcua(&["bench", "--check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not valid JSON"));
+    let old = temp_file(
+        "old-bench.json",
+        "{\"suite_version\": 0, \"workloads\": []}",
+    );
+    let o = motcua(&["bench", "--check", old.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("another version of the suite"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
