@@ -77,8 +77,16 @@ pub fn engine_mmc(repeats: usize) -> Result<BenchResult, RunError> {
 /// The version of the suite's workloads and JSON; `--check` refuses files of another version.
 pub const SUITE_VERSION: u32 = 1;
 
+/// The national scenario (`scenarios/nation-2025.toml`), embedded for the `nation-year` workload.
+pub const NATION: &str = include_str!("../../scenarios/nation-2025.toml");
+
 /// The workloads of the suite, in order.
-pub const WORKLOADS: [&str; 3] = ["engine-mmc", "province-year", "sweep-scaling"];
+pub const WORKLOADS: [&str; 4] = [
+    "engine-mmc",
+    "province-year",
+    "nation-year",
+    "sweep-scaling",
+];
 
 /// One workload's figures.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -230,6 +238,42 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
             throughput: dossiers as f64 / wall,
             throughput_unit: "dossiers/s".into(),
             threads: 1,
+            peak_rss_mib: peak_rss_mib(),
+        });
+    }
+    if want("nation-year") {
+        // One replication-year of the nation: 34 provinces in parallel on all threads.
+        let nation = crate::scenario::domain::parse(
+            std::path::Path::new("scenarios/nation-2025.toml (embedded)"),
+            NATION,
+        )
+        .map_err(|e| e.to_string())?;
+        let p = prepare(&nation, Discipline::Fifo).map_err(|e| e.to_string())?;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let t = Instant::now();
+        let reps = p
+            .run(nation.seed, 1, cores, &indicatif::ProgressBar::hidden())
+            .map_err(|e| e.to_string())?;
+        let wall = t.elapsed().as_secs_f64();
+        let runs = &reps[0];
+        let s = scopes(&nation, runs);
+        let dossiers: u64 = runs.iter().map(|r| r.dossiers).sum();
+        workloads.push(Workload {
+            name: "nation-year".into(),
+            counts: [
+                ("dossiers".to_string(), dossiers),
+                ("events".to_string(), runs.iter().map(|r| r.events).sum()),
+            ]
+            .into(),
+            outputs: [(
+                "late_rate".to_string(),
+                s.overall.counts.late as f64 / s.overall.counts.resolved as f64,
+            )]
+            .into(),
+            wall_s: wall,
+            throughput: dossiers as f64 / wall,
+            throughput_unit: "dossiers/s".into(),
+            threads: cores,
             peak_rss_mib: peak_rss_mib(),
         });
     }

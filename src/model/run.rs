@@ -103,11 +103,14 @@ pub fn prepare(sc: &Scenario, discipline: Discipline) -> Result<Prepared<'_>, Mo
 }
 
 impl Prepared<'_> {
-    /// Runs one replication of every province.
+    /// Runs one replication of every province. Provinces exchange no
+    /// dossiers, so they run in parallel (on the current rayon pool); the
+    /// results come back in province order whatever the thread count.
     pub fn replication(&self, seed: u64, r: u64) -> Result<Vec<ProvinceRun>, ModelError> {
+        use rayon::prelude::*;
         let sc = self.scenario;
         self.provinces
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(pi, cp)| {
                 let streams = Streams::new(seed, r);
