@@ -11,9 +11,14 @@ fn province_year(c: &mut Criterion) {
     let mut g = c.benchmark_group("model");
     g.sample_size(10);
     g.throughput(Throughput::Elements(1));
-    g.bench_function("province_year_one_thread", |b| b.iter(|| p.replication(sc.seed, 0).expect("runs")));
+    g.bench_function("province_year_one_thread", |b| {
+        b.iter(|| p.replication(sc.seed, 0).expect("runs"))
+    });
     g.bench_function("four_replications_all_threads", |b| {
-        b.iter(|| p.run(sc.seed, 4, 0, &indicatif::ProgressBar::hidden()).expect("runs"))
+        b.iter(|| {
+            p.run(sc.seed, 4, 0, &indicatif::ProgressBar::hidden())
+                .expect("runs")
+        })
     });
     g.finish();
 }
