@@ -664,27 +664,16 @@ pub fn metrics_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
     let per_year = 365.0 / f64::from(sc.horizon_days);
     let mut out =
         String::from("scenario,replication,scope,tier,unit,procedure,channel,metric,value\n");
-    let esc = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let name = esc(&sc.name);
+    let name = csv_field(&sc.name);
     for (r, runs) in reps.iter().enumerate() {
         let s = scopes(sc, runs);
         let mut rows = |scope: &str, tier: &str, unit: &str, proc: &str, ch: &str, m: Metrics| {
             for (metric, value) in m {
-                let v = if value.is_finite() {
-                    format!("{value}")
-                } else {
-                    String::new()
-                };
                 out.push_str(&format!(
-                    "{name},{r},{scope},{tier},{},{},{ch},{metric},{v}\n",
-                    esc(unit),
-                    esc(proc)
+                    "{name},{r},{scope},{tier},{},{},{ch},{metric},{}\n",
+                    csv_field(unit),
+                    csv_field(proc),
+                    csv_num(value)
                 ));
             }
         };
