@@ -277,16 +277,6 @@ pub fn order_key_time(key: u128) -> f64 {
     bits_time((key >> 64) as u64)
 }
 
-/// Whether key `a` comes strictly before key `b` in the queue's order.
-#[inline]
-pub fn key_before(a: (f64, u64), b: (f64, u64)) -> bool {
-    match a.0.total_cmp(&b.0) {
-        Ordering::Less => true,
-        Ordering::Greater => false,
-        Ordering::Equal => a.1 < b.1,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

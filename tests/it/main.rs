@@ -8,3 +8,21 @@ mod queue_fuzz;
 mod reform;
 mod sweep;
 mod theory;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// Runs the `motcua` binary with `args`.
+pub(crate) fn motcua(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// A per-process temporary path `motcua-<group>-<pid>-<name>`, removed if it exists (not created).
+pub(crate) fn fresh_dir(group: &str, name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("motcua-{group}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}

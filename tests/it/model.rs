@@ -1,24 +1,16 @@
 //! The one-stop model and `motcua run`: outputs, determinism, conservation, memory, bad input, calibration.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use crate::motcua;
 
 use indicatif::ProgressBar;
 use motcua::engine::Discipline;
 use motcua::model::run::{prepare, scopes};
 use motcua::scenario::domain;
 
-fn motcua(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("motcua-model-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    crate::fresh_dir("model", name)
 }
 
 fn small() -> domain::Scenario {

@@ -1,22 +1,15 @@
 //! Reforms as overlays and `motcua compare`: what each reform changes, common random numbers, bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use crate::motcua;
 
 use indicatif::ProgressBar;
 use motcua::model::compare::compare;
 use motcua::scenario::domain::{self, Channel, Scenario, Tier, Transfer};
 
-fn motcua(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("motcua-reform-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
+    let d = crate::fresh_dir("reform", name);
     std::fs::create_dir_all(&d).unwrap();
     d
 }

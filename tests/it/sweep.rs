@@ -1,21 +1,14 @@
 //! Parameter sweeps: shards and merge, resume, and bad input.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::motcua;
 
 use motcua::experiment::sweep;
 
-fn motcua(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("motcua-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    crate::fresh_dir("sweep", name)
 }
 
 fn ok(o: &Output) -> String {
