@@ -327,7 +327,7 @@ impl WorkCalendar {
 
     /// The day index of `t` minutes.
     pub fn day_of(t: f64) -> i64 {
-        (t / DAY).floor() as i64
+        crate::engine::floor_i64(t / DAY)
     }
 
     /// The office periods of day `day` (empty on a day off).

@@ -165,11 +165,11 @@ impl RateProfile {
     /// when the rate changes inside the gap (no thinning bias, no loss).
     pub fn next_after<R: Rng + ?Sized>(&self, now: f64, rng: &mut R) -> f64 {
         let mut need: f64 = Exp1.sample(rng);
-        let mut cycle = (now / self.period).floor();
+        let mut cycle = super::floor_f64(now / self.period);
         let mut offset = (now - cycle * self.period).clamp(0.0, self.period);
         // The integrated rate over any whole period is `mass`: skip whole periods at once.
         if need > self.mass {
-            let k = (need / self.mass).floor();
+            let k = super::floor_f64(need / self.mass);
             need -= k * self.mass;
             cycle += k;
         }

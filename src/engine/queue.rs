@@ -86,17 +86,30 @@ impl<E> Ord for Entry<E> {
 /// wait unsorted in per-bucket vectors and are heapified when their bucket
 /// comes up. Buckets partition time, so the order is exactly the same; the
 /// heap stays small when many events are far in the future (customers in
-/// long delays). Times must not be negative in bucket mode.
+/// long delays). The next [`RING_SLOTS`] buckets are a ring of vectors
+/// indexed by bucket number (a calendar queue: placing an event is one
+/// division and a vector push); buckets beyond the ring wait in an ordered
+/// map. Times must not be negative in bucket mode.
 #[derive(Clone, Debug)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
     width: f64,
+    /// Index of the current bucket.
+    cur: i64,
     /// End of the current bucket: every event in the heap is earlier, every far event is not.
     cur_end: f64,
-    far: BTreeMap<i64, Vec<Entry<E>>>,
+    /// Buckets `cur + 1 ..= cur + RING_SLOTS`, at slot `bucket mod RING_SLOTS` (empty in plain-heap mode).
+    ring: Vec<Vec<Entry<E>>>,
+    /// Which ring slots hold events, one bit per slot.
+    occupied: Vec<u64>,
+    /// Buckets placed when they were beyond the ring.
+    overflow: BTreeMap<i64, Vec<Entry<E>>>,
     far_len: usize,
 }
+
+/// Buckets held in the ring of a bucketed [`EventQueue`]; later ones wait in an ordered map.
+pub const RING_SLOTS: usize = 4096;
 
 impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
@@ -116,8 +129,11 @@ impl<E: Copy> EventQueue<E> {
             heap: BinaryHeap::with_capacity(n),
             next_seq: 0,
             width: f64::INFINITY,
+            cur: 0,
             cur_end: f64::INFINITY,
-            far: BTreeMap::new(),
+            ring: Vec::new(),
+            occupied: Vec::new(),
+            overflow: BTreeMap::new(),
             far_len: 0,
         }
     }
@@ -129,6 +145,8 @@ impl<E: Copy> EventQueue<E> {
         if width.is_finite() && width > 0.0 {
             q.width = width;
             q.cur_end = width;
+            q.ring = vec![Vec::new(); RING_SLOTS];
+            q.occupied = vec![0; RING_SLOTS / 64];
         }
         q
     }
@@ -150,11 +168,17 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
-    #[cold]
     #[inline(never)]
     fn place_far(&mut self, entry: Entry<E>, time: f64) {
-        let k = (time / self.width).floor() as i64;
-        self.far.entry(k).or_default().push(entry);
+        // `time ≥ cur_end` puts it in a later bucket; `max` only guards rounding.
+        let k = super::floor_i64(time / self.width).max(self.cur + 1);
+        if k - self.cur <= RING_SLOTS as i64 {
+            let slot = k.rem_euclid(RING_SLOTS as i64) as usize;
+            self.ring[slot].push(entry);
+            self.occupied[slot / 64] |= 1 << (slot % 64);
+        } else {
+            self.overflow.entry(k).or_default().push(entry);
+        }
         self.far_len += 1;
     }
 
@@ -166,14 +190,65 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
+    /// The first occupied ring slot at or after `from`, if any.
+    fn first_occupied(&self, from: usize) -> Option<usize> {
+        let mut w = from / 64;
+        let mut bits = self.occupied.get(w)? & (!0u64 << (from % 64));
+        loop {
+            if bits != 0 {
+                return Some(w * 64 + bits.trailing_zeros() as usize);
+            }
+            w += 1;
+            bits = *self.occupied.get(w)?;
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn refill_slow(&mut self) {
-        if let Some((k, v)) = self.far.pop_first() {
-            self.far_len -= v.len();
-            self.cur_end = (k + 1) as f64 * self.width;
-            self.heap = BinaryHeap::from(v);
+        // The next bucket in the ring: slots are scanned from the one after
+        // the current bucket's, wrapping round once.
+        let start = (self.cur + 1).rem_euclid(RING_SLOTS as i64) as usize;
+        let ring_next = self
+            .first_occupied(start)
+            .or_else(|| self.first_occupied(0).filter(|&s| s < start))
+            .map(|s| {
+                (
+                    self.cur + 1 + ((s + RING_SLOTS - start) % RING_SLOTS) as i64,
+                    s,
+                )
+            });
+        let over_next = self.overflow.first_key_value().map(|(&k, _)| k);
+        let k = match (ring_next, over_next) {
+            (Some((a, _)), Some(b)) => a.min(b),
+            (Some((a, _)), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => return,
+        };
+        // A bucket can have events in both places: placed beyond the ring
+        // first, then in the ring once the ring reached it.
+        let mut events = Vec::new();
+        if let Some((a, slot)) = ring_next
+            && a == k
+        {
+            events = std::mem::take(&mut self.ring[slot]);
+            self.occupied[slot / 64] &= !(1 << (slot % 64));
         }
+        if over_next == Some(k)
+            && let Some((_, more)) = self.overflow.pop_first()
+        {
+            if events.is_empty() {
+                events = more;
+            } else {
+                events.extend(more);
+            }
+        }
+        self.far_len -= events.len();
+        self.cur = k;
+        self.cur_end = (k + 1) as f64 * self.width;
+        // The emptied heap's buffer is freed: kept, every slot would end up
+        // holding a buffer the size of the busiest bucket.
+        self.heap = BinaryHeap::from(events);
     }
 
     /// Schedules `event` at `time`; returns its sequence number.
