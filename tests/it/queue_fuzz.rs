@@ -34,7 +34,7 @@ fn fuzz(mut q: EventQueue<u64>, seed: u64) {
             let dt = match r % 5 {
                 0 => 0.0,
                 1 => (rng.next_u64() % 8) as f64 * 0.5,
-                2 if r % 7 == 0 => unit(&mut rng) * 5_000.0,
+                2 if r.is_multiple_of(7) => unit(&mut rng) * 5_000.0,
                 2 => unit(&mut rng) * 200.0,
                 _ => unit(&mut rng) * 10.0,
             };
@@ -49,7 +49,7 @@ fn fuzz(mut q: EventQueue<u64>, seed: u64) {
             let ((_, seq), (t, payload)) = oracle.pop_first().expect("oracle non-empty");
             assert_eq!((top.0.to_bits(), top.1, top.2), (t.to_bits(), seq, payload));
             now = t;
-            let t2 = now + unit(&mut rng) * if r % 2 == 0 { 3.0 } else { 300.0 };
+            let t2 = now + unit(&mut rng) * if r.is_multiple_of(2) { 3.0 } else { 300.0 };
             let seq2 = q.replace_top(t2, next_payload);
             oracle.insert((time_bits(t2), seq2), (t2, next_payload));
             next_payload += 1;
