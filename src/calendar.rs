@@ -230,6 +230,25 @@ pub struct WorkCalendar {
     cutoff: u16,
     /// Precomputed week pattern of days `0..CACHE_DAYS` (index into `week`, or 7 for a day off).
     cache: Vec<u8>,
+    /// Working time of days `0..CACHE_DAYS` laid out for constant-time arithmetic.
+    table: Table,
+}
+
+/// The open intervals and working days of the cached days, so that working
+/// time arithmetic walks a flat array instead of days and weekday patterns.
+/// Times outside the cached days take the day-by-day path.
+#[derive(Clone, Debug, Default)]
+struct Table {
+    /// Open intervals as absolute minutes `[start, end)`, in order.
+    open: Vec<(f64, f64)>,
+    /// Index into `open` of each day's first interval (`CACHE_DAYS + 1` entries).
+    day_first: Vec<u32>,
+    /// Working minutes before each interval (integers, so sums are exact).
+    before: Vec<f64>,
+    /// Working days before each day (`CACHE_DAYS + 1` entries).
+    ordinal: Vec<u32>,
+    /// The working days in order.
+    working: Vec<u32>,
 }
 
 /// Days whose pattern is precomputed (about 16 years); later days are computed on demand.
@@ -271,9 +290,62 @@ impl WorkCalendar {
             make_up_pattern: 0,
             cutoff: 15 * 60,
             cache: Vec::new(),
+            table: Table::default(),
         };
-        cal.cache = (0..CACHE_DAYS).map(|d| cal.pattern_uncached(d)).collect();
+        cal.rebuild();
         cal
+    }
+
+    /// Recomputes the cached day patterns and the working-time table.
+    fn rebuild(&mut self) {
+        self.cache = (0..CACHE_DAYS).map(|d| self.pattern_uncached(d)).collect();
+        let mut t = Table::default();
+        let mut worked = 0.0;
+        for day in 0..CACHE_DAYS {
+            t.day_first.push(t.open.len() as u32);
+            t.ordinal.push(t.working.len() as u32);
+            let base = day as f64 * DAY;
+            let periods = self.periods(day);
+            if !periods.is_empty() {
+                t.working.push(day as u32);
+            }
+            for p in periods {
+                t.open
+                    .push((base + f64::from(p.start), base + f64::from(p.end)));
+                t.before.push(worked);
+                worked += f64::from(p.end - p.start);
+            }
+        }
+        t.day_first.push(t.open.len() as u32);
+        t.ordinal.push(t.working.len() as u32);
+        t.before.push(worked);
+        self.table = t;
+    }
+
+    /// The first cached open interval that ends after `t`, if `t` falls in
+    /// the cached days and such an interval exists.
+    #[inline]
+    fn interval_after(&self, t: f64) -> Option<usize> {
+        let day = Self::day_of(t);
+        if !(0..CACHE_DAYS).contains(&day) {
+            return None;
+        }
+        let open = &self.table.open;
+        let mut i = self.table.day_first[day as usize] as usize;
+        while let Some(&(_, e)) = open.get(i) {
+            if e > t {
+                return Some(i);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Working minutes from time 0 to `t`, if `t` falls in the cached days.
+    #[inline]
+    fn worked_until(&self, t: f64) -> Option<f64> {
+        let i = self.interval_after(t)?;
+        Some(self.table.before[i] + (t - self.table.open[i].0).max(0.0))
     }
 
     /// The week pattern of day `day`: an index into the weekly periods, or 7 for a day off.
@@ -306,7 +378,7 @@ impl WorkCalendar {
         } else {
             vec![]
         };
-        self.cache = (0..CACHE_DAYS).map(|d| self.pattern_uncached(d)).collect();
+        self.rebuild();
     }
 
     /// Sets the cut-off, minutes after midnight (default 900 = 15:00).
@@ -358,7 +430,15 @@ impl WorkCalendar {
     }
 
     /// The first instant at or after `t` when the office is open.
+    #[inline]
     pub fn next_open(&self, t: f64) -> f64 {
+        match self.interval_after(t) {
+            Some(i) => t.max(self.table.open[i].0),
+            None => self.next_open_by_days(t),
+        }
+    }
+
+    fn next_open_by_days(&self, t: f64) -> f64 {
         let mut day = Self::day_of(t);
         let mut m = t - day as f64 * DAY;
         loop {
@@ -374,7 +454,43 @@ impl WorkCalendar {
 
     /// The instant `minutes` of working time after `t` (working time
     /// elapses only while the office is open).
+    #[inline]
     pub fn add_working_minutes(&self, t: f64, minutes: f64) -> f64 {
+        let mut left = minutes.max(0.0);
+        let Some(mut i) = self.interval_after(t) else {
+            return self.add_working_minutes_by_days(t, left);
+        };
+        let open = &self.table.open;
+        let mut from = t.max(open[i].0);
+        for _ in 0..4 {
+            let e = open[i].1;
+            if from + left <= e {
+                return from + left;
+            }
+            left -= e - from;
+            i += 1;
+            match open.get(i) {
+                Some(&(s, _)) => from = s,
+                None => return self.add_working_minutes_by_days(e, left),
+            }
+        }
+        // Days ahead: find the interval by the cumulative working minutes.
+        // It is the first `j` whose end (`before[j + 1]`) reaches the target,
+        // so a target at an interval's end gives that end, as above.
+        let before = &self.table.before;
+        let target = before[i] + left;
+        let j = i + before[i + 1..].partition_point(|&b| b < target);
+        match open.get(j) {
+            Some(&(s, _)) => s + (target - before[j]),
+            None => {
+                let last = open.len() - 1;
+                let done = before[open.len()];
+                self.add_working_minutes_by_days(open[last].1, target - done)
+            }
+        }
+    }
+
+    fn add_working_minutes_by_days(&self, t: f64, minutes: f64) -> f64 {
         let mut left = minutes.max(0.0);
         let mut day = Self::day_of(t);
         let mut m = t - day as f64 * DAY;
@@ -397,10 +513,18 @@ impl WorkCalendar {
     }
 
     /// Working minutes in `[a, b)` (0 when `b ≤ a`).
+    #[inline]
     pub fn working_minutes_between(&self, a: f64, b: f64) -> f64 {
         if b <= a {
             return 0.0;
         }
+        match (self.worked_until(a), self.worked_until(b)) {
+            (Some(wa), Some(wb)) => wb - wa,
+            _ => self.working_minutes_between_by_days(a, b),
+        }
+    }
+
+    fn working_minutes_between_by_days(&self, a: f64, b: f64) -> f64 {
         let (da, db) = (Self::day_of(a), Self::day_of(b));
         let mut total = 0.0;
         for day in da..=db {
@@ -417,7 +541,18 @@ impl WorkCalendar {
     }
 
     /// The `n`-th working day after day `day` (`n = 0`: `day` itself if it is a working day, else the next one).
+    #[inline]
     pub fn add_working_days(&self, day: i64, n: u32) -> i64 {
+        if let Ok(d) = usize::try_from(day)
+            && let Some(&k) = self.table.ordinal.get(d)
+            && let Some(&w) = self.table.working.get(k as usize + n as usize)
+        {
+            return i64::from(w);
+        }
+        self.add_working_days_by_days(day, n)
+    }
+
+    fn add_working_days_by_days(&self, day: i64, n: u32) -> i64 {
         let mut d = day;
         while !self.is_working_day(d) {
             d += 1;
@@ -625,6 +760,40 @@ mod tests {
             let o = c.next_open(t);
             assert!(o >= t && c.is_open(o));
             assert_eq!(c.working_minutes_between(t, o), 0.0);
+        }
+    }
+
+    #[test]
+    fn the_table_answers_as_the_day_by_day_walk_does_including_past_the_cached_days() {
+        for c in [cal(), WorkCalendar::vietnam(d(2022, 1, 10), true)] {
+            let mut s = 11;
+            for i in 0..50_000 {
+                // Mostly fine-grained times; one in ten near the end of the cached days.
+                let day = if i % 10 == 0 {
+                    CACHE_DAYS - 40 + (lcg(&mut s) % 80) as i64
+                } else {
+                    (lcg(&mut s) % 1800) as i64
+                };
+                let t = day as f64 * DAY + (lcg(&mut s) % 1_440_000) as f64 / 1000.0;
+                let m = (lcg(&mut s) % 600_000) as f64 / 100.0;
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(1.0);
+                let u = c.add_working_minutes(t, m);
+                assert!(close(u, c.add_working_minutes_by_days(t, m)), "t {t} m {m}");
+                assert!(close(c.next_open(t), c.next_open_by_days(t)), "t {t}");
+                let b = t + m * 3.0;
+                assert!(
+                    close(
+                        c.working_minutes_between(t, b),
+                        c.working_minutes_between_by_days(t, b)
+                    ),
+                    "t {t} b {b}"
+                );
+                let n = (lcg(&mut s) % 40) as u32;
+                assert_eq!(
+                    c.add_working_days(day, n),
+                    c.add_working_days_by_days(day, n)
+                );
+            }
         }
     }
 }

@@ -164,6 +164,14 @@ impl RateProfile {
     /// `(now, t]` equals `E`, walking across segment boundaries: exact even
     /// when the rate changes inside the gap (no thinning bias, no loss).
     pub fn next_after<R: Rng + ?Sized>(&self, now: f64, rng: &mut R) -> f64 {
+        self.next_after_from(now, &mut 0, rng)
+    }
+
+    /// [`RateProfile::next_after`], starting the search for `now`'s segment
+    /// at `hint` (the segment the previous call ended in, which it updates).
+    /// Successive arrivals fall in the same or the next segment, so this
+    /// skips the binary search; the result does not depend on the hint.
+    pub fn next_after_from<R: Rng + ?Sized>(&self, now: f64, hint: &mut usize, rng: &mut R) -> f64 {
         let mut need: f64 = Exp1.sample(rng);
         let mut cycle = super::floor_f64(now / self.period);
         let mut offset = (now - cycle * self.period).clamp(0.0, self.period);
@@ -173,15 +181,26 @@ impl RateProfile {
             need -= k * self.mass;
             cycle += k;
         }
-        let mut i = self
-            .starts
-            .partition_point(|&s| s <= offset)
-            .saturating_sub(1);
+        // The last segment starting at or before `offset`.
+        let holds = |i: usize| {
+            self.starts.get(i).is_some_and(|&s| s <= offset)
+                && self.starts.get(i + 1).is_none_or(|&n| n > offset)
+        };
+        let mut i = if holds(*hint) {
+            *hint
+        } else if holds(*hint + 1) {
+            *hint + 1
+        } else {
+            self.starts
+                .partition_point(|&s| s <= offset)
+                .saturating_sub(1)
+        };
         loop {
             let end = self.starts.get(i + 1).copied().unwrap_or(self.period);
             let rate = self.rates[i];
             let mass = rate * (end - offset);
             if rate > 0.0 && mass >= need {
+                *hint = i;
                 return cycle * self.period + offset + need / rate;
             }
             need -= mass;
@@ -214,12 +233,19 @@ impl ArrivalGen {
     /// The time of the next arrival after one at `now`.
     #[inline(always)]
     pub fn next_after<R: Rng + ?Sized>(&self, now: f64, rng: &mut R) -> f64 {
+        self.next_after_from(now, &mut 0, rng)
+    }
+
+    /// [`ArrivalGen::next_after`] with a search hint kept by the caller between
+    /// calls (see [`RateProfile::next_after_from`]); the same result.
+    #[inline(always)]
+    pub fn next_after_from<R: Rng + ?Sized>(&self, now: f64, hint: &mut usize, rng: &mut R) -> f64 {
         match self {
             ArrivalGen::Poisson { mean_gap } => {
                 let e: f64 = Exp1.sample(rng);
                 now + e * mean_gap
             }
-            ArrivalGen::Profile(p) => p.next_after(now, rng),
+            ArrivalGen::Profile(p) => p.next_after_from(now, hint, rng),
             ArrivalGen::Renewal(s) => now + s.sample(rng),
         }
     }

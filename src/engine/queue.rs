@@ -81,15 +81,18 @@ impl<E> Ord for Entry<E> {
 ///
 /// It is `std`'s binary heap over 24-byte entries whose key packs
 /// (time bits, sequence) into one `u128` comparison. With a bucket width
-/// ([`EventQueue::with_buckets`]) it becomes a two-level queue: events due
-/// before the end of the current time bucket are in the heap, later ones
-/// wait unsorted in per-bucket vectors and are heapified when their bucket
-/// comes up. Buckets partition time, so the order is exactly the same; the
-/// heap stays small when many events are far in the future (customers in
-/// long delays). The next [`RING_SLOTS`] buckets are a ring of vectors
-/// indexed by bucket number (a calendar queue: placing an event is one
-/// division and a vector push); buckets beyond the ring wait in an ordered
-/// map. Times must not be negative in bucket mode.
+/// ([`EventQueue::with_buckets`]) it becomes a hierarchical calendar queue:
+/// events due before the end of the current time bucket are in the heap;
+/// later events of the current block of [`BLOCK_BUCKETS`] buckets wait
+/// unsorted in one vector per bucket; later blocks wait in a ring of
+/// [`RING_BLOCKS`] vectors, one per block, and blocks beyond the ring in an
+/// ordered map. When the heap runs dry the next bucket is heapified, and
+/// when the block runs dry the next block is spread over the buckets. Buckets
+/// partition time, so the order is exactly the plain heap's; the heap holds
+/// only the next few minutes' events, and placing an event is a division and
+/// a push onto one of few, recently used vectors (distant delays touch the
+/// same few block vectors, not one cold vector per bucket). Times must not be
+/// negative in bucket mode.
 #[derive(Clone, Debug)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
@@ -97,19 +100,26 @@ pub struct EventQueue<E> {
     width: f64,
     /// Index of the current bucket.
     cur: i64,
-    /// End of the current bucket: every event in the heap is earlier, every far event is not.
+    /// End of the current bucket: every event in the heap is earlier, every other event is not.
     cur_end: f64,
-    /// Buckets `cur + 1 ..= cur + RING_SLOTS`, at slot `bucket mod RING_SLOTS` (empty in plain-heap mode).
+    /// The later buckets of the current block, at `bucket mod BLOCK_BUCKETS` (empty in plain-heap mode).
+    buckets: Vec<Vec<Entry<E>>>,
+    /// Which of `buckets` hold events, one bit each.
+    bucket_bits: u64,
+    /// Blocks `block + 1 ..= block + RING_BLOCKS`, at `block mod RING_BLOCKS`.
     ring: Vec<Vec<Entry<E>>>,
     /// Which ring slots hold events, one bit per slot.
-    occupied: Vec<u64>,
-    /// Buckets placed when they were beyond the ring.
+    ring_bits: Vec<u64>,
+    /// Blocks placed when they were beyond the ring.
     overflow: BTreeMap<i64, Vec<Entry<E>>>,
     far_len: usize,
 }
 
-/// Buckets held in the ring of a bucketed [`EventQueue`]; later ones wait in an ordered map.
-pub const RING_SLOTS: usize = 4096;
+/// Buckets per block of a bucketed [`EventQueue`] (one bit each in a `u64`).
+pub const BLOCK_BUCKETS: usize = 64;
+const BLOCK_SHIFT: u32 = BLOCK_BUCKETS.trailing_zeros();
+/// Blocks held in the ring of a bucketed [`EventQueue`]; later ones wait in an ordered map.
+pub const RING_BLOCKS: usize = 4096;
 
 impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
@@ -131,22 +141,25 @@ impl<E: Copy> EventQueue<E> {
             width: f64::INFINITY,
             cur: 0,
             cur_end: f64::INFINITY,
+            buckets: Vec::new(),
+            bucket_bits: 0,
             ring: Vec::new(),
-            occupied: Vec::new(),
+            ring_bits: Vec::new(),
             overflow: BTreeMap::new(),
             far_len: 0,
         }
     }
 
-    /// An empty two-level queue whose buckets are `width` time units wide
+    /// An empty hierarchical queue whose buckets are `width` time units wide
     /// (`f64::INFINITY`: a plain heap).
     pub fn with_buckets(width: f64) -> Self {
         let mut q = Self::with_capacity(64);
         if width.is_finite() && width > 0.0 {
             q.width = width;
             q.cur_end = width;
-            q.ring = vec![Vec::new(); RING_SLOTS];
-            q.occupied = vec![0; RING_SLOTS / 64];
+            q.buckets = vec![Vec::new(); BLOCK_BUCKETS];
+            q.ring = vec![Vec::new(); RING_BLOCKS];
+            q.ring_bits = vec![0; RING_BLOCKS / 64];
         }
         q
     }
@@ -168,16 +181,27 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
+    /// The bucket of `time` (at least `min`: `time ≥ cur_end` puts an event
+    /// after the current bucket, and the bound only guards rounding).
+    #[inline(always)]
+    fn bucket_of(&self, time: f64, min: i64) -> i64 {
+        super::floor_i64(time / self.width).max(min)
+    }
+
     #[inline(never)]
     fn place_far(&mut self, entry: Entry<E>, time: f64) {
-        // `time ≥ cur_end` puts it in a later bucket; `max` only guards rounding.
-        let k = super::floor_i64(time / self.width).max(self.cur + 1);
-        if k - self.cur <= RING_SLOTS as i64 {
-            let slot = k.rem_euclid(RING_SLOTS as i64) as usize;
+        let k = self.bucket_of(time, self.cur + 1);
+        let (block, cur_block) = (k >> BLOCK_SHIFT, self.cur >> BLOCK_SHIFT);
+        if block == cur_block {
+            let b = (k & (BLOCK_BUCKETS as i64 - 1)) as usize;
+            self.buckets[b].push(entry);
+            self.bucket_bits |= 1 << b;
+        } else if block - cur_block <= RING_BLOCKS as i64 {
+            let slot = block.rem_euclid(RING_BLOCKS as i64) as usize;
             self.ring[slot].push(entry);
-            self.occupied[slot / 64] |= 1 << (slot % 64);
+            self.ring_bits[slot / 64] |= 1 << (slot % 64);
         } else {
-            self.overflow.entry(k).or_default().push(entry);
+            self.overflow.entry(block).or_default().push(entry);
         }
         self.far_len += 1;
     }
@@ -191,64 +215,91 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// The first occupied ring slot at or after `from`, if any.
-    fn first_occupied(&self, from: usize) -> Option<usize> {
+    fn first_in_ring(&self, from: usize) -> Option<usize> {
         let mut w = from / 64;
-        let mut bits = self.occupied.get(w)? & (!0u64 << (from % 64));
+        let mut bits = self.ring_bits.get(w)? & (!0u64 << (from % 64));
         loop {
             if bits != 0 {
                 return Some(w * 64 + bits.trailing_zeros() as usize);
             }
             w += 1;
-            bits = *self.occupied.get(w)?;
+            bits = *self.ring_bits.get(w)?;
         }
+    }
+
+    /// Spreads the next non-empty block over the buckets; returns its number.
+    fn next_block(&mut self) -> Option<i64> {
+        let cur_block = self.cur >> BLOCK_SHIFT;
+        // Ring slots are scanned from the one after the current block's, wrapping round once.
+        let start = (cur_block + 1).rem_euclid(RING_BLOCKS as i64) as usize;
+        let ring_next = self
+            .first_in_ring(start)
+            .or_else(|| self.first_in_ring(0).filter(|&s| s < start))
+            .map(|s| {
+                let ahead = (s + RING_BLOCKS - start) % RING_BLOCKS;
+                (cur_block + 1 + ahead as i64, s)
+            });
+        let over_next = self.overflow.first_key_value().map(|(&b, _)| b);
+        let block = match (ring_next, over_next) {
+            (Some((a, _)), Some(b)) => a.min(b),
+            (Some((a, _)), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => return None,
+        };
+        // A block can have events in both places: placed beyond the ring
+        // first, then in the ring once the ring reached it.
+        let mut events = Vec::new();
+        if let Some((a, slot)) = ring_next
+            && a == block
+        {
+            events = std::mem::take(&mut self.ring[slot]);
+            self.ring_bits[slot / 64] &= !(1 << (slot % 64));
+        }
+        if over_next == Some(block)
+            && let Some((_, more)) = self.overflow.pop_first()
+        {
+            events.extend(more);
+        }
+        let first = block << BLOCK_SHIFT;
+        for e in events {
+            let k = self
+                .bucket_of(bits_time(e.hi), first)
+                .min(first + BLOCK_BUCKETS as i64 - 1);
+            let b = (k & (BLOCK_BUCKETS as i64 - 1)) as usize;
+            self.buckets[b].push(e);
+            self.bucket_bits |= 1 << b;
+        }
+        Some(block)
     }
 
     #[cold]
     #[inline(never)]
     fn refill_slow(&mut self) {
-        // The next bucket in the ring: slots are scanned from the one after
-        // the current bucket's, wrapping round once.
-        let start = (self.cur + 1).rem_euclid(RING_SLOTS as i64) as usize;
-        let ring_next = self
-            .first_occupied(start)
-            .or_else(|| self.first_occupied(0).filter(|&s| s < start))
-            .map(|s| {
-                (
-                    self.cur + 1 + ((s + RING_SLOTS - start) % RING_SLOTS) as i64,
-                    s,
-                )
-            });
-        let over_next = self.overflow.first_key_value().map(|(&k, _)| k);
-        let k = match (ring_next, over_next) {
-            (Some((a, _)), Some(b)) => a.min(b),
-            (Some((a, _)), None) => a,
-            (None, Some(b)) => b,
-            (None, None) => return,
+        // The next bucket of the current block, else the first of the next block.
+        let after = (self.cur & (BLOCK_BUCKETS as i64 - 1)) as u32 + 1;
+        let mut bits = if after < 64 {
+            self.bucket_bits & (!0u64 << after)
+        } else {
+            0
         };
-        // A bucket can have events in both places: placed beyond the ring
-        // first, then in the ring once the ring reached it.
-        let mut events = Vec::new();
-        if let Some((a, slot)) = ring_next
-            && a == k
-        {
-            events = std::mem::take(&mut self.ring[slot]);
-            self.occupied[slot / 64] &= !(1 << (slot % 64));
+        let mut first = self.cur >> BLOCK_SHIFT << BLOCK_SHIFT;
+        if bits == 0 {
+            let Some(block) = self.next_block() else {
+                return;
+            };
+            first = block << BLOCK_SHIFT;
+            bits = self.bucket_bits;
         }
-        if over_next == Some(k)
-            && let Some((_, more)) = self.overflow.pop_first()
-        {
-            if events.is_empty() {
-                events = more;
-            } else {
-                events.extend(more);
-            }
-        }
+        let b = bits.trailing_zeros() as usize;
+        let events = std::mem::take(&mut self.buckets[b]);
+        self.bucket_bits &= !(1 << b);
         self.far_len -= events.len();
-        self.cur = k;
-        self.cur_end = (k + 1) as f64 * self.width;
-        // The emptied heap's buffer is freed: kept, every slot would end up
-        // holding a buffer the size of the busiest bucket.
-        self.heap = BinaryHeap::from(events);
+        self.cur = first + b as i64;
+        self.cur_end = (self.cur + 1) as f64 * self.width;
+        // The emptied heap's buffer goes to the bucket just taken: the 64
+        // buckets keep their buffers from block to block.
+        let spent = std::mem::replace(&mut self.heap, BinaryHeap::from(events));
+        self.buckets[b] = spent.into_vec();
     }
 
     /// Schedules `event` at `time`; returns its sequence number.
@@ -280,6 +331,13 @@ impl<E: Copy> EventQueue<E> {
     pub fn peek(&mut self) -> Option<(f64, u64, E)> {
         self.refill();
         self.heap.peek().map(|e| (bits_time(e.hi), e.lo, e.event))
+    }
+
+    /// The events that may pop after the earliest one (the heap top's
+    /// children; neither is necessarily next), for prefetching.
+    #[inline]
+    pub fn upcoming(&self) -> impl Iterator<Item = E> + '_ {
+        self.heap.as_slice().iter().skip(1).take(2).map(|e| e.event)
     }
 
     /// Removes the earliest event (after [`EventQueue::peek`]).

@@ -54,6 +54,12 @@ pub trait Router {
     fn service_time(&mut self, _node: NodeId, _customer: &Customer, _now: f64) -> Option<f64> {
         None
     }
+
+    /// A hint that `customer` is likely to be routed soon: a router may
+    /// touch its own record of the customer so that the memory is in cache
+    /// by then. It must not change any state (the default does nothing).
+    #[inline(always)]
+    fn touch(&self, _customer: &Customer) {}
 }
 
 impl<R: Router + ?Sized> Router for &mut R {
@@ -68,6 +74,10 @@ impl<R: Router + ?Sized> Router for &mut R {
     #[inline]
     fn service_time(&mut self, node: NodeId, customer: &Customer, now: f64) -> Option<f64> {
         (**self).service_time(node, customer, now)
+    }
+    #[inline]
+    fn touch(&self, customer: &Customer) {
+        (**self).touch(customer);
     }
 }
 
@@ -385,6 +395,8 @@ struct SourceState {
     /// Order key (time, sequence) of the next arrival; see [`order_key`].
     key: u128,
     rng: Stream,
+    /// Where the arrival profile's search starts (see [`crate::engine::ArrivalGen::next_after_from`]).
+    hint: usize,
 }
 
 /// One replication in progress.
@@ -482,9 +494,10 @@ impl<'a, R: Router> Sim<'a, R> {
         let mut sources = Vec::with_capacity(net.sources().len());
         for (i, arr) in net.arrivals.iter().enumerate() {
             let mut rng = streams.stream("arrival", &[i as u64]);
-            let next = arr.next_after(0.0, &mut rng);
+            let mut hint = 0;
+            let next = arr.next_after_from(0.0, &mut hint, &mut rng);
             let key = order_key(next, events.reserve_seq());
-            sources.push(SourceState { key, rng });
+            sources.push(SourceState { key, rng, hint });
         }
         let due_rngs = (0..net.classes().len())
             .map(|k| streams.stream("due", &[k as u64]))
@@ -543,6 +556,7 @@ impl<'a, R: Router> Sim<'a, R> {
                 self.n_events += 1;
                 self.arrival(self.next_source)?;
             } else if let Some((_, _, ev)) = self.events.peek() {
+                self.touch_upcoming();
                 match ev.unpack() {
                     Ev::Done { node, cust } => {
                         // `done` removes or replaces the heap top itself.
@@ -565,6 +579,20 @@ impl<'a, R: Router> Sim<'a, R> {
             }
         }
         Ok(())
+    }
+
+    /// Loads the customers of the events that may come next (the heap top's
+    /// children) and lets the router do the same with its records, so that
+    /// their cache misses overlap with the current event's work.
+    #[inline(always)]
+    fn touch_upcoming(&self) {
+        for ev in self.events.upcoming() {
+            if let Ev::Done { cust, .. } = ev.unpack()
+                && let Some(c) = self.customers.get(cust as usize)
+            {
+                self.router.touch(c);
+            }
+        }
     }
 
     #[inline(always)]
@@ -591,7 +619,7 @@ impl<'a, R: Router> Sim<'a, R> {
         self.in_net += 1;
         self.net_arrivals += 1;
         let src = &mut self.sources[i];
-        let next = net.arrivals[i].next_after(now, &mut src.rng);
+        let next = net.arrivals[i].next_after_from(now, &mut src.hint, &mut src.rng);
         src.key = order_key(next, self.events.reserve_seq());
         if self.sources.len() > 1 {
             self.pick_next_source();

@@ -40,8 +40,8 @@ use rand_xoshiro::SplitMix64;
 
 use crate::calendar::{DAY, WorkCalendar};
 use crate::engine::{
-    Arrivals, CapacitySegment, Class, Customer, Discipline, Dist, Network, NetworkError, Node,
-    NodeId, NodeKind, Router, Sampler, Segment, Source, Stream, Streams, Target, mix64, unit,
+    Arrivals, Class, Customer, Discipline, Dist, Network, NetworkError, Node, NodeId, NodeKind,
+    Router, Sampler, Segment, Source, Stream, Streams, Target, mix64, unit,
 };
 use crate::scenario::domain::{Channel, Procedure, Province, Scenario, Tier, Transfer};
 use crate::stats::{Histogram, Tally};
@@ -98,30 +98,6 @@ fn sampler(d: &Dist) -> Result<Sampler, Vec<NetworkError>> {
             })
             .collect()
     })
-}
-
-/// Builds a station schedule that follows the calendar's office hours over `[0, end)`, then closes.
-fn office_schedule(cal: &WorkCalendar, end: f64, servers: u32) -> Vec<CapacitySegment> {
-    let mut segs = Vec::new();
-    let mut cursor = 0.0;
-    for (s, e) in cal.open_intervals(0.0, end) {
-        if s > cursor {
-            segs.push(CapacitySegment {
-                duration: s - cursor,
-                servers: 0,
-            });
-        }
-        segs.push(CapacitySegment {
-            duration: e - s,
-            servers,
-        });
-        cursor = e;
-    }
-    segs.push(CapacitySegment {
-        duration: 1e15,
-        servers: 0,
-    });
-    segs
 }
 
 /// Arrival-rate segments over `[0, end)` for a yearly volume `per_year`.
@@ -271,9 +247,12 @@ impl CompiledProvince {
                 nodes.push(Node {
                     name: format!("{}/{}", u.name, pool),
                     kind: NodeKind::Station {
+                        // Always on duty: effort elapses in working time, so a
+                        // dossier taken in hand after closing is worked from the
+                        // next opening, as if picked up then.
                         servers: u.servers[k],
                         discipline,
-                        schedule: Some(office_schedule(cal, end, u.servers[k])),
+                        schedule: None,
                     },
                     service,
                 });
@@ -604,6 +583,12 @@ pub struct DossierRouter<'a> {
     live: Vec<bool>,
     /// Month index (into `run.months`) of each day since the start; days before the window map to 0.
     day_month: Vec<u16>,
+    /// Counts per procedure × channel; procedures and tier × channel are
+    /// summed from them (and units from `run.monthly`) when the run ends, so
+    /// each dossier is recorded in two scopes, not four.
+    by_proc: Vec<[Counts; 4]>,
+    /// Tier rank of each procedure's receiving units.
+    proc_tier: Vec<usize>,
     /// Tallies.
     run: ProvinceRun,
 }
@@ -666,6 +651,8 @@ impl<'a> DossierRouter<'a> {
                 peak_in_flight: 0,
             },
             day_month,
+            by_proc: vec![Default::default(); sc.procedures.len()],
+            proc_tier: sc.procedures.iter().map(|p| p.tier.rank()).collect(),
         }
     }
 
@@ -774,13 +761,11 @@ impl<'a> DossierRouter<'a> {
                 c.desk_wait.add(d.desk_wait);
             }
         };
-        record(&mut self.run.units[d.unit as usize]);
-        record(&mut self.run.procedures[d.proc as usize]);
         let ch = Channel::ALL
             .iter()
             .position(|c| *c == d.channel)
             .unwrap_or(0);
-        record(&mut self.run.channels[tier][ch]);
+        record(&mut self.by_proc[d.proc as usize][ch]);
         let m = self.month_of(now);
         record(&mut self.run.monthly[d.unit as usize][m]);
         self.run.turnaround[tier].add(turnaround);
@@ -814,9 +799,27 @@ impl<'a> DossierRouter<'a> {
                 }
             }
         }
+        for (unit, months) in self.run.units.iter_mut().zip(&self.run.monthly) {
+            for m in months {
+                unit.merge(m);
+            }
+        }
+        for (p, cells) in self.by_proc.iter().enumerate() {
+            for (ch, c) in cells.iter().enumerate() {
+                self.run.procedures[p].merge(c);
+                self.run.channels[self.proc_tier[p]][ch].merge(c);
+            }
+        }
+        // Servers are on duty in working time only.
+        let on_duty = self
+            .sc
+            .calendar
+            .working_minutes_between(result.end_time - result.window, result.end_time);
         for (cap, ids) in self.run.capacity.iter_mut().zip(&self.cp.stations) {
             for (c, &id) in cap.iter_mut().zip(ids) {
-                *c = result.nodes[id].capacity_time;
+                if let NodeKind::Station { servers, .. } = self.cp.network.nodes()[id].kind {
+                    *c = f64::from(servers) * on_duty;
+                }
             }
         }
         self.run.events = result.events;
@@ -866,14 +869,11 @@ impl Router for DossierRouter<'_> {
         c.tag = i;
         c.class = u32::from(p);
         if counted {
-            let tier = self.tiers[u as usize].rank();
             let ch = Channel::ALL.iter().position(|x| *x == channel).unwrap_or(0);
             let m = self.month_of(now);
             for cnt in [
                 &mut self.run.monthly[u as usize][m],
-                &mut self.run.units[u as usize],
-                &mut self.run.procedures[p as usize],
-                &mut self.run.channels[tier][ch],
+                &mut self.by_proc[p as usize][ch],
             ] {
                 cnt.received += 1;
                 cnt.online += u64::from(channel.online());
@@ -883,6 +883,13 @@ impl Router for DossierRouter<'_> {
         self.cp.stations[u as usize][0]
     }
 
+    #[inline(always)]
+    fn touch(&self, c: &Customer) {
+        if let Some(d) = self.arena.get(c.tag as usize) {
+            std::hint::black_box(d.stage);
+        }
+    }
+
     fn route(&mut self, _node: NodeId, c: &mut Customer, now: f64) -> Target {
         let i = c.tag as usize;
         let d = self.arena[i].clone();
@@ -890,7 +897,8 @@ impl Router for DossierRouter<'_> {
         match d.stage {
             Stage::Desk => {
                 if d.desk_wait.is_nan() && d.channel == Channel::InPerson {
-                    self.arena[i].desk_wait = c.started - c.arrived;
+                    // Taken in hand after closing, the citizen is served at the next opening.
+                    self.arena[i].desk_wait = self.sc.calendar.next_open(c.started) - c.arrived;
                 }
                 if !d.desk_request && unit(&mut self.arena[i].rng) < p.incomplete_at_desk {
                     let d = &mut self.arena[i];
@@ -964,8 +972,9 @@ impl Router for DossierRouter<'_> {
             let k = usize::from(k);
             let rng = &mut self.arena[c.tag as usize].rng;
             let mut effort = self.cp.effort[c.class as usize][k].sample(rng);
+            // Work taken in hand after closing starts at the next opening.
             if let Some(sh) = &self.sc.model.shock
-                && (sh.start..sh.end).contains(&now)
+                && (sh.start..sh.end).contains(&cal.next_open(now))
             {
                 effort /= sh.productivity;
             }

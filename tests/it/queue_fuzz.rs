@@ -35,6 +35,7 @@ fn fuzz(mut q: EventQueue<u64>, seed: u64) {
                 0 => 0.0,
                 1 => (rng.next_u64() % 8) as f64 * 0.5,
                 2 if r.is_multiple_of(7) => unit(&mut rng) * 5_000.0,
+                3 if r.is_multiple_of(97) => unit(&mut rng) * 100_000.0,
                 2 => unit(&mut rng) * 200.0,
                 _ => unit(&mut rng) * 10.0,
             };
