@@ -97,11 +97,10 @@ impl<E> Ord for Entry<E> {
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
-    width: f64,
-    /// Index of the current bucket.
+    /// Buckets per time unit (0 in plain-heap mode: every time is in bucket 0).
+    per_unit: f64,
+    /// Index of the current bucket: the heap holds the events of buckets up to it, nothing else does.
     cur: i64,
-    /// End of the current bucket: every event in the heap is earlier, every other event is not.
-    cur_end: f64,
     /// The later buckets of the current block, at `bucket mod BLOCK_BUCKETS` (empty in plain-heap mode).
     buckets: Vec<Vec<Entry<E>>>,
     /// Which of `buckets` hold events, one bit each.
@@ -138,9 +137,8 @@ impl<E: Copy> EventQueue<E> {
         Self {
             heap: BinaryHeap::with_capacity(n),
             next_seq: 0,
-            width: f64::INFINITY,
+            per_unit: 0.0,
             cur: 0,
-            cur_end: f64::INFINITY,
             buckets: Vec::new(),
             bucket_bits: 0,
             ring: Vec::new(),
@@ -155,8 +153,7 @@ impl<E: Copy> EventQueue<E> {
     pub fn with_buckets(width: f64) -> Self {
         let mut q = Self::with_capacity(64);
         if width.is_finite() && width > 0.0 {
-            q.width = width;
-            q.cur_end = width;
+            q.per_unit = 1.0 / width;
             q.buckets = vec![Vec::new(); BLOCK_BUCKETS];
             q.ring = vec![Vec::new(); RING_BLOCKS];
             q.ring_bits = vec![0; RING_BLOCKS / 64];
@@ -172,25 +169,26 @@ impl<E: Copy> EventQueue<E> {
         s
     }
 
+    /// The bucket of `time`. Membership is decided by this one monotone
+    /// function everywhere, so buckets partition time exactly whatever the
+    /// rounding of `time × per_unit`.
+    #[inline(always)]
+    fn bucket_of(&self, time: f64) -> i64 {
+        super::floor_i64(time * self.per_unit)
+    }
+
     #[inline(always)]
     fn place(&mut self, entry: Entry<E>, time: f64) {
-        if time < self.cur_end {
+        let k = self.bucket_of(time);
+        if k <= self.cur {
             self.heap.push(entry);
         } else {
-            self.place_far(entry, time);
+            self.place_far(entry, k);
         }
     }
 
-    /// The bucket of `time` (at least `min`: `time ≥ cur_end` puts an event
-    /// after the current bucket, and the bound only guards rounding).
-    #[inline(always)]
-    fn bucket_of(&self, time: f64, min: i64) -> i64 {
-        super::floor_i64(time / self.width).max(min)
-    }
-
     #[inline(never)]
-    fn place_far(&mut self, entry: Entry<E>, time: f64) {
-        let k = self.bucket_of(time, self.cur + 1);
+    fn place_far(&mut self, entry: Entry<E>, k: i64) {
         let (block, cur_block) = (k >> BLOCK_SHIFT, self.cur >> BLOCK_SHIFT);
         if block == cur_block {
             let b = (k & (BLOCK_BUCKETS as i64 - 1)) as usize;
@@ -260,11 +258,8 @@ impl<E: Copy> EventQueue<E> {
         {
             events.extend(more);
         }
-        let first = block << BLOCK_SHIFT;
         for e in events {
-            let k = self
-                .bucket_of(bits_time(e.hi), first)
-                .min(first + BLOCK_BUCKETS as i64 - 1);
+            let k = self.bucket_of(bits_time(e.hi));
             let b = (k & (BLOCK_BUCKETS as i64 - 1)) as usize;
             self.buckets[b].push(e);
             self.bucket_bits |= 1 << b;
@@ -295,7 +290,6 @@ impl<E: Copy> EventQueue<E> {
         self.bucket_bits &= !(1 << b);
         self.far_len -= events.len();
         self.cur = first + b as i64;
-        self.cur_end = (self.cur + 1) as f64 * self.width;
         // The emptied heap's buffer goes to the bucket just taken: the 64
         // buckets keep their buffers from block to block.
         let spent = std::mem::replace(&mut self.heap, BinaryHeap::from(events));
@@ -359,7 +353,8 @@ impl<E: Copy> EventQueue<E> {
             lo: seq,
             event,
         };
-        if time < self.cur_end {
+        let k = self.bucket_of(time);
+        if k <= self.cur {
             if let Some(mut top) = self.heap.peek_mut() {
                 *top = entry;
                 return seq;
@@ -367,7 +362,7 @@ impl<E: Copy> EventQueue<E> {
             self.heap.push(entry);
         } else {
             self.heap.pop();
-            self.place(entry, time);
+            self.place_far(entry, k);
         }
         seq
     }
