@@ -12,11 +12,16 @@ use super::stream::{Stream, Streams};
 use crate::stats::Tally;
 
 /// A customer in flight (40 bytes). `tag` is free for the model that drives the kernel.
+///
+/// Customers live in slots numbered from 0; a slot is reused once its
+/// customer leaves, so slot numbers stay below the most customers ever in
+/// flight at once.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Customer {
     /// Class index (a router may switch it; the next node samples service for the new class).
     pub class: u32,
-    /// Free for the driving model (e.g. an index into its own arena).
+    /// Free for the driving model; it holds the customer's slot when
+    /// [`Router::entry`] is called, so a model can index its own records by slot.
     pub tag: u32,
     /// Time the customer entered the network.
     pub created: f64,
@@ -55,11 +60,11 @@ pub trait Router {
         None
     }
 
-    /// A hint that `customer` is likely to be routed soon: a router may
-    /// touch its own record of the customer so that the memory is in cache
-    /// by then. It must not change any state (the default does nothing).
+    /// A hint that the customer in `slot` is likely to be routed soon: a
+    /// router may read its own record of that customer so that the memory is
+    /// in cache by then. It must not change any state (the default does nothing).
     #[inline(always)]
-    fn touch(&self, _customer: &Customer) {}
+    fn touch(&self, _slot: u32) {}
 }
 
 impl<R: Router + ?Sized> Router for &mut R {
@@ -76,8 +81,8 @@ impl<R: Router + ?Sized> Router for &mut R {
         (**self).service_time(node, customer, now)
     }
     #[inline]
-    fn touch(&self, customer: &Customer) {
-        (**self).touch(customer);
+    fn touch(&self, slot: u32) {
+        (**self).touch(slot);
     }
 }
 
@@ -587,10 +592,10 @@ impl<'a, R: Router> Sim<'a, R> {
     #[inline(always)]
     fn touch_upcoming(&self) {
         for ev in self.events.upcoming() {
-            if let Ev::Done { cust, .. } = ev.unpack()
-                && let Some(c) = self.customers.get(cust as usize)
-            {
-                self.router.touch(c);
+            if let Ev::Done { cust, .. } = ev.unpack() {
+                // Two independent loads: the kernel's record and the router's.
+                std::hint::black_box(self.customers.get(cust as usize).map(|c| c.arrived));
+                self.router.touch(cust);
             }
         }
     }
@@ -605,9 +610,15 @@ impl<'a, R: Router> Sim<'a, R> {
             Some(s) => now + s.sample(&mut self.due_rngs[class]),
             None => f64::INFINITY,
         };
+        // The slot `alloc` will give (the last freed one, else a new one).
+        let slot = self
+            .free
+            .last()
+            .copied()
+            .unwrap_or(self.customers.len() as u32);
         let mut c = Customer {
             class: class as u32,
-            tag: 0,
+            tag: slot,
             created: now,
             arrived: now,
             started: now,

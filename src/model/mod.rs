@@ -579,7 +579,6 @@ pub struct DossierRouter<'a> {
     warmup: f64,
     rngs: Rngs,
     arena: Vec<Dossier>,
-    free: Vec<u32>,
     live: Vec<bool>,
     /// Month index (into `run.months`) of each day since the start; days before the window map to 0.
     day_month: Vec<u16>,
@@ -632,7 +631,6 @@ impl<'a> DossierRouter<'a> {
                 created: vec![0; cp.alias.len()],
             },
             arena: Vec::with_capacity(1024),
-            free: Vec::new(),
             live: Vec::with_capacity(1024),
             run: ProvinceRun {
                 units: vec![Counts::default(); nu],
@@ -703,7 +701,6 @@ impl<'a> DossierRouter<'a> {
     fn complete(&mut self, i: usize, now: f64) -> Target {
         let d = self.arena[i].clone();
         self.live[i] = false;
-        self.free.push(i as u32);
         self.run.dossiers += 1;
         if now < self.warmup {
             return Target::Exit;
@@ -854,19 +851,19 @@ impl Router for DossierRouter<'_> {
             citizen_working: 0.0,
             desk_wait: f64::NAN,
         };
-        let i = match self.free.pop() {
-            Some(i) => {
-                self.arena[i as usize] = d;
-                self.live[i as usize] = true;
-                i
-            }
-            None => {
-                self.arena.push(d);
-                self.live.push(true);
-                (self.arena.len() - 1) as u32
-            }
-        };
-        c.tag = i;
+        // Records are indexed by the kernel's customer slot (in `c.tag`), so
+        // the kernel's and the router's records of an upcoming event can be
+        // loaded independently (see `touch`).
+        let i = c.tag as usize;
+        if i < self.arena.len() {
+            self.arena[i] = d;
+            self.live[i] = true;
+        } else {
+            self.arena.resize(i, d.clone());
+            self.arena.push(d);
+            self.live.resize(i, false);
+            self.live.push(true);
+        }
         c.class = u32::from(p);
         if counted {
             let ch = Channel::ALL.iter().position(|x| *x == channel).unwrap_or(0);
@@ -884,10 +881,8 @@ impl Router for DossierRouter<'_> {
     }
 
     #[inline(always)]
-    fn touch(&self, c: &Customer) {
-        if let Some(d) = self.arena.get(c.tag as usize) {
-            std::hint::black_box(d.stage);
-        }
+    fn touch(&self, slot: u32) {
+        std::hint::black_box(self.arena.get(slot as usize).map(|d| d.stage));
     }
 
     fn route(&mut self, _node: NodeId, c: &mut Customer, now: f64) -> Target {
