@@ -119,7 +119,7 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Measure engine throughput on the M/M/c reference (c = 10, λ = 9, μ = 1, 10⁶ customers, one thread).
+    /// Run the benchmark suite (engine-mmc, province-year, nation-year, sweep-scaling) and optionally gate it against a stored run.
     Bench {
         /// Print the suite as JSON (the format `--check` reads).
         #[arg(long)]
@@ -127,7 +127,7 @@ enum Command {
         /// Timed runs of the engine workload (median reported); province-year uses up to 3.
         #[arg(long, default_value_t = 11)]
         repeat: usize,
-        /// Run only these workloads (engine-mmc, province-year, sweep-scaling); default all.
+        /// Run only these workloads (engine-mmc, province-year, nation-year, sweep-scaling); default all.
         #[arg(long = "workload")]
         workloads: Vec<String>,
         /// Compare with a stored `bench --json` file: exit 1 if an answer changed or throughput fell past the tolerance.

@@ -1,11 +1,17 @@
 //! The one-stop model: compiles a province into the engine's network and drives it with a router that carries each dossier's life.
 //!
 //! Per unit there are three stations: the desk (clerks), appraisal
-//! (specialists) and approval (leaders), each staffed only in office hours
-//! (capacity follows the working calendar). Effort is in working minutes:
-//! work in hand at closing is resumed at the next opening (no overtime), so
-//! a server keeps its dossier overnight; utilisation is effort over on-duty
-//! server time. Two delay nodes carry the time a dossier spends
+//! (specialists) and approval (leaders), each working office hours only.
+//! Effort is in working minutes: work in hand at closing is resumed at the
+//! next opening (no overtime), so a server keeps its dossier overnight, and
+//! a dossier taken in hand after closing is worked from the next opening.
+//! Servers therefore stay "on duty" in the kernel and the calendar does the
+//! rest: a server free at closing takes the next dossier at once and works
+//! it at the next opening, exactly as if it picked it up then (FIFO and
+//! priority order are the same; under EDF the pick is made at closing, not
+//! at opening), with no capacity events. The first-visit desk wait counts to
+//! the next opening. Utilisation is effort over on-duty server time
+//! (servers × working minutes). Two delay nodes carry the time a dossier spends
 //! with the citizen (supplements) and in liên thông transfer between units.
 //! Two sources feed the province: counter arrivals (in person and post, in
 //! office hours, by hour-of-day profile) and online arrivals (any hour);

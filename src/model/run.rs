@@ -586,7 +586,7 @@ pub struct RunSummary {
 }
 
 /// The counting rule of `run`.
-pub const RUN_COUNTING_RULE: &str = "dossiers = dossiers completed (result ready for return); events = arrivals, service and delay completions, and staff-capacity changes processed by the kernel";
+pub const RUN_COUNTING_RULE: &str = "dossiers = dossiers completed (result ready for return); events = arrivals and service and delay completions processed by the kernel (staff are always on duty; effort elapses in working time, so there are no capacity events)";
 
 /// Builds the summary from every replication's province runs.
 pub fn summarise(
