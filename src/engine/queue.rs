@@ -311,11 +311,12 @@ impl<E: Copy> EventQueue<E> {
         seq
     }
 
-    /// The packed order key of the earliest event, if any (see [`order_key`]).
+    /// The earliest event with its packed order key (see [`order_key`]),
+    /// left in place, as [`EventQueue::peek`] leaves it.
     #[inline]
-    pub fn peek_order_key(&mut self) -> Option<u128> {
+    pub fn peek_keyed(&mut self) -> Option<(u128, E)> {
         self.refill();
-        self.heap.peek().map(Entry::key)
+        self.heap.peek().map(|e| (e.key(), e.event))
     }
 
     /// The earliest event as (time, sequence, event), left in place. The

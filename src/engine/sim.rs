@@ -547,9 +547,10 @@ impl<'a, R: Router> Sim<'a, R> {
         loop {
             // One integer compare orders the next arrival against the heap top.
             let src_key = self.sources[self.next_source].key;
-            let (from_source, key) = match self.events.peek_order_key() {
-                Some(k) if k < src_key => (false, k),
-                _ => (true, src_key),
+            // The heap top is looked up once: its key here, its event below.
+            let (top, key) = match self.events.peek_keyed() {
+                Some((k, ev)) if k < src_key => (Some(ev), k),
+                _ => (None, src_key),
             };
             let t = order_key_time(key);
             if t > cfg.horizon {
@@ -557,29 +558,29 @@ impl<'a, R: Router> Sim<'a, R> {
                 break;
             }
             self.now = t;
-            if from_source {
+            let Some(ev) = top else {
                 self.n_events += 1;
                 self.arrival(self.next_source)?;
-            } else if let Some((_, _, ev)) = self.events.peek() {
-                self.touch_upcoming();
-                match ev.unpack() {
-                    Ev::Done { node, cust } => {
-                        // `done` removes or replaces the heap top itself.
-                        self.n_events += 1;
-                        self.done(node as usize, cust);
-                        if self.n_customers >= max_customers {
-                            break;
-                        }
+                continue;
+            };
+            self.touch_upcoming();
+            match ev.unpack() {
+                Ev::Done { node, cust } => {
+                    // `done` removes or replaces the heap top itself.
+                    self.n_events += 1;
+                    self.done(node as usize, cust);
+                    if self.n_customers >= max_customers {
+                        break;
                     }
-                    Ev::Capacity { node } => {
-                        self.events.pop_top();
-                        self.n_events += 1;
-                        self.capacity_change(node as usize);
-                    }
-                    Ev::Warmup => {
-                        self.events.pop_top();
-                        self.reset_stats();
-                    }
+                }
+                Ev::Capacity { node } => {
+                    self.events.pop_top();
+                    self.n_events += 1;
+                    self.capacity_change(node as usize);
+                }
+                Ev::Warmup => {
+                    self.events.pop_top();
+                    self.reset_stats();
                 }
             }
         }

@@ -860,14 +860,14 @@ impl Router for DossierRouter<'_> {
         // Records are indexed by the kernel's customer slot (in `c.tag`), so
         // the kernel's and the router's records of an upcoming event can be
         // loaded independently (see `touch`).
+        // Slots are dense: a new slot is the next one.
         let i = c.tag as usize;
         if i < self.arena.len() {
             self.arena[i] = d;
             self.live[i] = true;
         } else {
-            self.arena.resize(i, d.clone());
+            debug_assert_eq!(i, self.arena.len());
             self.arena.push(d);
-            self.live.resize(i, false);
             self.live.push(true);
         }
         c.class = u32::from(p);
