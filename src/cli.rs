@@ -390,7 +390,8 @@ fn cmd_network(
     let results = experiment::run_replications(&f.network, &f.run, seed, reps, threads, &pb)
         .with_context(|| format!("{}: run failed", file.display()))?;
     pb.finish_and_clear();
-    let s = experiment::summarise(&results, seed, 0.95);
+    let names: Vec<String> = f.network.classes().iter().map(|c| c.name.clone()).collect();
+    let s = experiment::summarise(&results, &names, seed, 0.95);
     if json {
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(Outcome::Ok);
@@ -429,13 +430,9 @@ fn cmd_run(
         None => motcua::engine::Discipline::Fifo,
     };
     let prepared = run::prepare(&sc, discipline)?;
-    for o in &prepared.overloaded {
+    for w in prepared.warnings() {
         eprintln!(
-            "warning: {} / {} / {}: offered load is {:.0}% of capacity; its backlog grows all run (memory is bounded by model.max_in_flight = {})",
-            o.province,
-            o.unit,
-            o.pool,
-            100.0 * o.rho,
+            "warning: {w} (memory is bounded by model.max_in_flight = {})",
             sc.model.max_in_flight
         );
     }
@@ -505,6 +502,11 @@ fn cmd_compare(
     let pb = experiment::progress_bar(reps, quiet_or_piped(quiet), "replications");
     let c = compare::compare(&b, &rs, seed, reps, threads, &pb)?;
     pb.finish_and_clear();
+    for sw in &c.warnings {
+        for w in &sw.warnings {
+            eprintln!("warning: in {}: {w}", sw.scenario);
+        }
+    }
     report::write_atomic(
         &dir.join("comparison.json"),
         serde_json::to_string_pretty(&c)?.as_bytes(),
@@ -537,6 +539,12 @@ fn cmd_sweep(
     let start = std::time::Instant::now();
     let ran = sweep::run(&sw, &dir, shard, threads, &pb).map_err(anyhow::Error::msg)?;
     pb.finish_and_clear();
+    for (i, ws) in &ran.warnings {
+        for w in ws {
+            eprintln!("warning: point {i}: {w}");
+        }
+    }
+    let ran = ran.points;
     let mine = (0..sw.points.len())
         .filter(|i| i % shard.n == shard.k - 1)
         .count();

@@ -19,7 +19,8 @@ pub use network::{
 };
 pub use queue::{BLOCK_BUCKETS, EventQueue, RING_BLOCKS, order_key, order_key_time, time_bits};
 pub use sim::{
-    Customer, NodeResult, Router, RunConfig, RunError, RunResult, TableRouter, run, run_with,
+    ClassResult, Customer, NodeResult, Router, RunConfig, RunError, RunResult, TableRouter, run,
+    run_with,
 };
 pub use stream::{Stream, Streams, label_hash, mix64};
 

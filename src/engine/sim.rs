@@ -139,6 +139,9 @@ pub struct RunConfig {
     /// heap). Models with many customers in long delays set it to keep the
     /// heap small; results do not depend on it.
     pub bucket_width: f64,
+    /// Tally waits and sojourns per (node, class) in multi-class networks
+    /// ([`NodeResult::classes`]); models that keep their own tallies turn it off.
+    pub per_class: bool,
 }
 
 impl RunConfig {
@@ -150,6 +153,7 @@ impl RunConfig {
             max_customers: None,
             max_in_flight: 10_000_000,
             bucket_width: f64::INFINITY,
+            per_class: true,
         }
     }
 
@@ -161,6 +165,7 @@ impl RunConfig {
             max_customers: Some(n),
             max_in_flight: 10_000_000,
             bucket_width: f64::INFINITY,
+            per_class: true,
         }
     }
 }
@@ -214,6 +219,23 @@ pub struct NodeResult {
     pub busy_time: f64,
     /// Server-on-duty time in the window (time units × servers; 0 for delays).
     pub capacity_time: f64,
+    /// Per class, in class order, when the network has more than one class (else empty).
+    pub classes: Vec<ClassResult>,
+}
+
+/// What one node saw of one class after the warm-up (multi-class networks).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ClassResult {
+    /// Customers of the class who left the node.
+    pub departures: u64,
+    /// Their waits in queue before service (stations; zero for delays).
+    #[serde(skip)]
+    pub wait: Tally,
+    /// Customers of the class whose wait was positive.
+    pub waited: u64,
+    /// Their time from entering to leaving the node.
+    #[serde(skip)]
+    pub sojourn: Tally,
 }
 
 /// What one replication produced.
@@ -396,6 +418,17 @@ impl NodeState {
     }
 }
 
+/// Per (node, class) tallies of a multi-class network.
+#[derive(Clone, Debug, Default)]
+struct ClassStat {
+    departures: u64,
+    waited: u64,
+    /// Served at once (wait 0), added to `wait` when the run ends.
+    zero_waits: u64,
+    wait: Tally,
+    sojourn: Tally,
+}
+
 struct SourceState {
     /// Order key (time, sequence) of the next arrival; see [`order_key`].
     key: u128,
@@ -413,6 +446,8 @@ struct Sim<'a, R: Router> {
     sources: Vec<SourceState>,
     next_source: usize,
     nodes: Vec<NodeState>,
+    /// Per (node, class) tallies, `node * n_classes + class`; empty for single-class networks.
+    class_stats: Vec<ClassStat>,
     due_rngs: Vec<Stream>,
     customers: Vec<Customer>,
     free: Vec<u32>,
@@ -507,6 +542,11 @@ impl<'a, R: Router> Sim<'a, R> {
         let due_rngs = (0..net.classes().len())
             .map(|k| streams.stream("due", &[k as u64]))
             .collect();
+        let class_stats = if cfg.per_class && net.n_classes > 1 {
+            vec![ClassStat::default(); net.nodes().len() * net.n_classes]
+        } else {
+            Vec::new()
+        };
         let mut sim = Self {
             net,
             router,
@@ -515,6 +555,7 @@ impl<'a, R: Router> Sim<'a, R> {
             sources,
             next_source: 0,
             nodes,
+            class_stats,
             due_rngs,
             customers: Vec::with_capacity(1024),
             free: Vec::with_capacity(1024),
@@ -678,6 +719,9 @@ impl<'a, R: Router> Sim<'a, R> {
             n.busy += 1;
             n.busy_area -= now;
             n.zero_waits += 1;
+            if let Some(cs) = self.class_stats.get_mut(node * self.net.n_classes + class) {
+                cs.zero_waits += 1;
+            }
             c.started = now;
             let s = match self.router.service_time(node, c, now) {
                 Some(s) => s,
@@ -712,6 +756,13 @@ impl<'a, R: Router> Sim<'a, R> {
         if w > 0.0 {
             n.waited += 1;
         }
+        if let Some(cs) = self
+            .class_stats
+            .get_mut(node * self.net.n_classes + c.class as usize)
+        {
+            cs.wait.add(w);
+            cs.waited += u64::from(w > 0.0);
+        }
         n.q_area += now;
         n.busy_area -= now;
         n.busy += 1;
@@ -734,6 +785,13 @@ impl<'a, R: Router> Sim<'a, R> {
         let station = n.station;
         let c = &mut self.customers[cust as usize];
         n.sojourn.add(now - c.arrived);
+        if let Some(cs) = self
+            .class_stats
+            .get_mut(node * self.net.n_classes + c.class as usize)
+        {
+            cs.departures += 1;
+            cs.sojourn.add(now - c.arrived);
+        }
         let created = c.created;
         let target = self.router.route(node, c, now);
         // The completion being processed is still the heap top: replace it
@@ -782,6 +840,9 @@ impl<'a, R: Router> Sim<'a, R> {
         for n in &mut self.nodes {
             n.reset(now);
         }
+        for cs in &mut self.class_stats {
+            *cs = ClassStat::default();
+        }
         self.net_area = -(self.in_net as f64) * now;
         self.net_arrivals = 0;
         self.net_sojourn = Tally::new();
@@ -793,12 +854,30 @@ impl<'a, R: Router> Sim<'a, R> {
         self.net_area += self.in_net as f64 * now;
         let window = now - self.stats_start;
         let per = |x: f64| if window > 0.0 { x / window } else { f64::NAN };
+        let nc = self.net.n_classes;
+        let class_stats = std::mem::take(&mut self.class_stats);
         let nodes = self
             .nodes
             .iter_mut()
             .zip(self.net.nodes())
-            .map(|(n, spec)| {
+            .enumerate()
+            .map(|(i, (n, spec))| {
                 n.close(now);
+                let classes = class_stats
+                    .get(i * nc..(i + 1) * nc)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|cs| {
+                        let mut wait = cs.wait;
+                        wait.add_repeated(0.0, cs.zero_waits);
+                        ClassResult {
+                            departures: cs.departures,
+                            wait,
+                            waited: cs.waited,
+                            sojourn: cs.sojourn,
+                        }
+                    })
+                    .collect();
                 NodeResult {
                     name: spec.name.clone(),
                     arrivals: n.arrivals,
@@ -815,6 +894,7 @@ impl<'a, R: Router> Sim<'a, R> {
                     },
                     busy_time: n.busy_area,
                     capacity_time: n.cap_area,
+                    classes,
                 }
             })
             .collect();

@@ -89,6 +89,26 @@ pub struct NodeSummary {
     pub utilisation: Summary,
     /// Throughput: departures per time unit.
     pub throughput: Summary,
+    /// Probability that a customer waits: customers who waited ÷ customers
+    /// whose service started (stations; 0 for delays). Erlang C for M/M/c.
+    pub p_wait: Summary,
+    /// Per class, when the network has more than one class (else empty).
+    pub classes: Vec<ClassSummary>,
+}
+
+/// One class at one node, across replications.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassSummary {
+    /// Class name.
+    pub name: String,
+    /// Mean wait in queue.
+    pub wait: Summary,
+    /// Mean sojourn at the node.
+    pub sojourn: Summary,
+    /// Probability of waiting.
+    pub p_wait: Summary,
+    /// Throughput: departures of the class per time unit.
+    pub throughput: Summary,
 }
 
 /// The summary of replicated runs of a network.
@@ -135,22 +155,51 @@ pub fn run_replications(
     .collect()
 }
 
-/// Summarises replicated results with Student-t intervals at `level`.
-pub fn summarise(results: &[RunResult], seed: u64, level: f64) -> NetworkSummary {
+/// Summarises replicated results with Student-t intervals at `level`;
+/// `class_names` name the classes of per-class figures (in class order).
+pub fn summarise(
+    results: &[RunResult],
+    class_names: &[String],
+    seed: u64,
+    level: f64,
+) -> NetworkSummary {
     let col = |f: &dyn Fn(&RunResult) -> f64| {
         let v: Vec<f64> = results.iter().map(f).collect();
         Summary::from_values(&v, level)
     };
+    let ratio = |a: u64, b: u64| {
+        if b == 0 {
+            f64::NAN
+        } else {
+            a as f64 / b as f64
+        }
+    };
     let n_nodes = results.first().map_or(0, |r| r.nodes.len());
     let nodes = (0..n_nodes)
-        .map(|i| NodeSummary {
-            name: results[0].nodes[i].name.clone(),
-            wait: col(&|r| r.nodes[i].wait.mean()),
-            sojourn: col(&|r| r.nodes[i].sojourn.mean()),
-            queue: col(&|r| r.nodes[i].mean_queue),
-            in_node: col(&|r| r.nodes[i].mean_in_node),
-            utilisation: col(&|r| r.nodes[i].utilisation),
-            throughput: col(&|r| r.nodes[i].departures as f64 / r.window),
+        .map(|i| {
+            let n_classes = results[0].nodes[i].classes.len();
+            NodeSummary {
+                name: results[0].nodes[i].name.clone(),
+                wait: col(&|r| r.nodes[i].wait.mean()),
+                sojourn: col(&|r| r.nodes[i].sojourn.mean()),
+                queue: col(&|r| r.nodes[i].mean_queue),
+                in_node: col(&|r| r.nodes[i].mean_in_node),
+                utilisation: col(&|r| r.nodes[i].utilisation),
+                throughput: col(&|r| r.nodes[i].departures as f64 / r.window),
+                p_wait: col(&|r| ratio(r.nodes[i].waited, r.nodes[i].wait.count())),
+                classes: (0..n_classes)
+                    .map(|k| ClassSummary {
+                        name: class_names.get(k).cloned().unwrap_or_default(),
+                        wait: col(&|r| r.nodes[i].classes[k].wait.mean()),
+                        sojourn: col(&|r| r.nodes[i].classes[k].sojourn.mean()),
+                        p_wait: col(&|r| {
+                            let c = &r.nodes[i].classes[k];
+                            ratio(c.waited, c.wait.count())
+                        }),
+                        throughput: col(&|r| r.nodes[i].classes[k].departures as f64 / r.window),
+                    })
+                    .collect(),
+            }
         })
         .collect();
     NetworkSummary {

@@ -29,7 +29,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Discipline, Streams, mix64};
-use crate::model::run::{Metrics, estimates, offered_online, prepare, scopes};
+use crate::model::run::{Metrics, OverloadWarning, estimates, offered_online, prepare, scopes};
 use crate::report::{write_atomic, write_atomic_with};
 use crate::scenario::domain::RawChain;
 use crate::scenario::{FieldError, ScenarioError, parse_table, read, typed, typed_array};
@@ -429,7 +429,11 @@ fn point_file(dir: &Path, i: usize) -> PathBuf {
 }
 
 /// Runs one point: its rows (replication, scope, metric, value) and its summary rows.
-fn run_point(sw: &Sweep, i: usize, parallel_reps: bool) -> Result<String, String> {
+fn run_point(
+    sw: &Sweep,
+    i: usize,
+    parallel_reps: bool,
+) -> Result<(String, Vec<OverloadWarning>), String> {
     let mut chain = sw.base.clone();
     for (p, x) in sw.paths.iter().zip(&sw.points[i]) {
         chain
@@ -448,6 +452,7 @@ fn run_point(sw: &Sweep, i: usize, parallel_reps: bool) -> Result<String, String
         },
     )
     .map_err(|e| format!("point {i}: {e}"))?;
+    let warnings = prepared.warnings();
     let seed = mix64(sw.seed ^ mix64(i as u64));
     let per_year = 365.0 / f64::from(sc.horizon_days);
     let one = |r: u64| -> Result<Vec<(String, Metrics)>, String> {
@@ -511,17 +516,26 @@ fn run_point(sw: &Sweep, i: usize, parallel_reps: bool) -> Result<String, String
             ));
         }
     }
-    Ok(text)
+    Ok((text, warnings))
 }
 
-/// Runs the points of `shard` not already in `dir/points`, on `threads` threads; returns how many ran.
+/// What a sweep run did: the points it ran and the overload warnings of each.
+#[derive(Clone, Debug, Default)]
+pub struct Ran {
+    /// Points run now.
+    pub points: usize,
+    /// Overloaded pools per point (only points with some), in point order.
+    pub warnings: Vec<(usize, Vec<OverloadWarning>)>,
+}
+
+/// Runs the points of `shard` not already in `dir/points`, on `threads` threads; returns what ran.
 pub fn run(
     sw: &Sweep,
     dir: &Path,
     shard: Shard,
     threads: usize,
     progress: &indicatif::ProgressBar,
-) -> Result<usize, String> {
+) -> Result<Ran, String> {
     std::fs::create_dir_all(dir.join("points"))
         .map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
     let manifest = Manifest {
@@ -563,10 +577,16 @@ pub fn run(
     // replications in turn: at most `threads` points are in memory at once.
     // With fewer points than threads, one point at a time, replications in parallel.
     let parallel_reps = todo.len() < pool.current_num_threads();
+    let warnings = std::sync::Mutex::new(Vec::new());
     pool.install(|| {
         let each = |&i: &usize| {
-            let text = run_point(sw, i, parallel_reps)?;
+            let (text, w) = run_point(sw, i, parallel_reps)?;
             write_atomic(&point_file(dir, i), text.as_bytes()).map_err(|e| e.to_string())?;
+            if !w.is_empty()
+                && let Ok(mut all) = warnings.lock()
+            {
+                all.push((i, w));
+            }
             progress.inc(1);
             Ok::<_, String>(())
         };
@@ -576,7 +596,12 @@ pub fn run(
             todo.par_iter().try_for_each(each)
         }
     })?;
-    Ok(todo.len())
+    let mut warnings = warnings.into_inner().unwrap_or_default();
+    warnings.sort_by_key(|(i, _)| *i);
+    Ok(Ran {
+        points: todo.len(),
+        warnings,
+    })
 }
 
 /// Writes `results.csv` and `summary.csv` from the point files of `dir`

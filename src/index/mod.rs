@@ -50,6 +50,8 @@ pub struct Rates {
     pub e_result: f64,
     /// 766 item 4.2: dossiers digitised (inputs) with an e-result where a paper result is required.
     pub digitisation: f64,
+    /// Paper dossiers scanned into the system over paper dossiers (the PAR digitisation criterion).
+    pub paper_digitisation: f64,
     /// 766 item 4.3: dossiers reusing digitised data (a scenario input).
     pub data_reuse: f64,
     /// Late-dossier rate (766 definition) used in item 5.4.
@@ -476,7 +478,8 @@ pub struct ParParams {
     pub online: f64,
     /// Online rate for full points (default 0.5).
     pub online_full_at: f64,
-    /// Weight of the digitisation rate (full at `digitisation_full_at`).
+    /// Weight of the digitisation rate: paper dossiers scanned over paper
+    /// dossiers (full at `digitisation_full_at`); not the 766 item 4.2 composite.
     pub digitisation: f64,
     /// Digitisation rate for full points (default 0.8).
     pub digitisation_full_at: f64,
@@ -558,7 +561,11 @@ impl ParParams {
                     1.0
                 }
             + threshold_linear(r.online, self.online, self.online_full_at)
-            + threshold_linear(r.digitisation, self.digitisation, self.digitisation_full_at);
+            + threshold_linear(
+                r.paper_digitisation,
+                self.digitisation,
+                self.digitisation_full_at,
+            );
         let share = pts / total;
         let group = if share >= self.group_a {
             "A"
@@ -576,7 +583,7 @@ impl ParParams {
 /// civil servant, the result and feedback handling).
 ///
 /// satisfaction = 1 − late·`late` − `per_extra_visit`·(visits − 1)⁺ −
-/// `per_wait_hour`·(desk wait in hours) − `per_supplement`·requests, clamped to [0, 1];
+/// `per_wait_hour`·(counter wait in hours) − `per_supplement`·requests, clamped to [0, 1];
 /// complaint ("dislike") probability = `complaint_base` +
 /// `complaint_per_dissatisfaction`·(1 − satisfaction), clamped to [0, 1].
 /// So dissatisfaction drives the dislikes that 766 item 5.4 subtracts: both
@@ -589,7 +596,7 @@ pub struct SatisfactionParams {
     pub late: f64,
     /// Penalty per visit beyond the first.
     pub per_extra_visit: f64,
-    /// Penalty per hour of desk wait.
+    /// Penalty per hour of counter wait.
     pub per_wait_hour: f64,
     /// Penalty per supplement request.
     pub per_supplement: f64,
@@ -638,10 +645,16 @@ impl SatisfactionParams {
     }
 
     /// Satisfaction of one dossier's experience, in [0, 1].
-    pub fn satisfaction(&self, late: bool, visits: u32, desk_wait_min: f64, requests: u32) -> f64 {
+    pub fn satisfaction(
+        &self,
+        late: bool,
+        visits: u32,
+        counter_wait_min: f64,
+        requests: u32,
+    ) -> f64 {
         let extra = f64::from(visits.saturating_sub(1));
-        let wait_h = if desk_wait_min.is_finite() {
-            desk_wait_min / 60.0
+        let wait_h = if counter_wait_min.is_finite() {
+            counter_wait_min / 60.0
         } else {
             0.0
         };
@@ -694,6 +707,7 @@ mod tests {
             online_payment: 0.4,
             e_result: 0.2,
             digitisation: 0.4,
+            paper_digitisation: 0.4,
             data_reuse: 0.4,
             late_766: 0.05,
             complaint: 0.01,
@@ -817,7 +831,7 @@ mod tests {
             on_time_766: 1.0,
             apology_cover: 1.0,
             online: 0.6,
-            digitisation: 0.9,
+            paper_digitisation: 0.9,
             ..rates()
         };
         assert_eq!(p.score(&perfect).group, "A");

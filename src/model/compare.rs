@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use super::run::{Metrics, ModelError, Prepared, offered_online, prepare, scopes};
+use super::run::{Metrics, ModelError, OverloadWarning, Prepared, offered_online, prepare, scopes};
 use crate::engine::Discipline;
 use crate::experiment::replicate;
 use crate::scenario::domain::{Scenario, Tier};
 use crate::stats::{Summary, t_quantile};
 
 /// The metrics a comparison reports.
-pub const KEY_METRICS: [&str; 15] = [
+pub const KEY_METRICS: [&str; 16] = [
     "received",
     "resolved",
     "late_rate",
@@ -28,8 +28,9 @@ pub const KEY_METRICS: [&str; 15] = [
     "late_rate_766",
     "online_rate",
     "full_online_rate",
-    "turnaround_days_mean",
-    "desk_wait_min_mean",
+    "turnaround_mean_days",
+    "counter_wait_mean_min",
+    "counter_wait_p90_min",
     "utilisation_clerks",
     "utilisation_specialists",
     "utilisation_leaders",
@@ -64,11 +65,26 @@ pub struct ReformComparison {
     pub scopes: BTreeMap<String, BTreeMap<&'static str, Difference>>,
 }
 
+/// The overload warnings of one compared scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioWarnings {
+    /// Scenario name.
+    pub scenario: String,
+    /// One warning per overloaded (province, tier, pool).
+    pub warnings: Vec<OverloadWarning>,
+}
+
 /// The result of `compare` (`comparison.json`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Comparison {
     /// Base scenario name.
     pub base: String,
+    /// What the scopes mean: `overall`, a tier (by receiving tier),
+    /// `competent:<tier>` (by competent tier) and `holder:<tier>` (lateness
+    /// charged to the tier holding the dossier when its deadline passed).
+    pub scopes: &'static str,
+    /// Overloaded pools of the base and of each reform (only scenarios with some).
+    pub warnings: Vec<ScenarioWarnings>,
     /// Master seed.
     pub seed: u64,
     /// Replications of each scenario.
@@ -108,6 +124,14 @@ fn key_metrics(
                 scope.index_metrics(offered_online(sc, Some(*t)), &sc.index),
             ),
         );
+        let mut late = scope.holder_metrics(per_year);
+        late.retain(|(k, _)| *k == "late_rate");
+        out.insert(format!("holder:{}", t.name()), late);
+    }
+    for (t, scope) in &s.competent_tiers {
+        let mut late = scope.metrics(per_year);
+        late.retain(|(k, _)| *k == "late_rate");
+        out.insert(format!("competent:{}", t.name()), late);
     }
     Ok(out)
 }
@@ -134,6 +158,14 @@ pub fn compare(
         .iter()
         .map(|s| prepare(s, discipline(s)))
         .collect::<Result<_, _>>()?;
+    let warnings = std::iter::once(&pb)
+        .chain(&pr)
+        .map(|p| ScenarioWarnings {
+            scenario: p.scenario.name.clone(),
+            warnings: p.warnings(),
+        })
+        .filter(|w| !w.warnings.is_empty())
+        .collect();
     // Each replication runs the base and every reform on the same streams.
     type RepMetrics = (BTreeMap<String, Metrics>, Vec<BTreeMap<String, Metrics>>);
     let reps: Vec<RepMetrics> = replicate(n, threads, progress, |r| {
@@ -205,6 +237,8 @@ pub fn compare(
     }
     Ok(Comparison {
         base: base.name.clone(),
+        scopes: COMPARE_SCOPES,
+        warnings,
         seed,
         replications: n,
         reforms: out,
@@ -243,9 +277,14 @@ pub fn comparison_csv(c: &Comparison) -> String {
     out
 }
 
+/// What the scopes of a comparison mean.
+pub const COMPARE_SCOPES: &str = "overall: all dossiers; <tier>: by receiving tier (where the dossier was filed); competent:<tier>: by the tier that resolves it; holder:<tier>: late dossiers charged to the tier holding them when the deadline passed, over the dossiers that passed through it";
+
 /// Scope names in display order.
 pub fn scope_order() -> Vec<String> {
     let mut v = vec!["overall".to_string()];
     v.extend(Tier::ALL.iter().map(|t| t.name().to_string()));
+    v.extend(Tier::ALL.iter().map(|t| format!("competent:{}", t.name())));
+    v.extend(Tier::ALL.iter().map(|t| format!("holder:{}", t.name())));
     v
 }

@@ -1,41 +1,66 @@
 //! The one-stop model: compiles a province into the engine's network and drives it with a router that carries each dossier's life.
 //!
 //! Per unit there are three stations: the desk (clerks), appraisal
-//! (specialists) and approval (leaders), each working office hours only.
-//! Effort is in working minutes: work in hand at closing is resumed at the
-//! next opening (no overtime), so a server keeps its dossier overnight, and
-//! a dossier taken in hand after closing is worked from the next opening.
-//! Servers therefore stay "on duty" in the kernel and the calendar does the
-//! rest: a server free at closing takes the next dossier at once and works
-//! it at the next opening, exactly as if it picked it up then (FIFO and
-//! priority order are the same; under EDF the pick is made at closing, not
-//! at opening), with no capacity events. The first-visit desk wait counts to
-//! the next opening. Utilisation is effort over on-duty server time
-//! (servers × working minutes). Two delay nodes carry the time a dossier spends
-//! with the citizen (supplements) and in liên thông transfer between units.
+//! (specialists) and approval (leaders), each working its pool's service
+//! hours (see [`Calendars`]). Effort is in working minutes of those hours:
+//! work in hand at closing is resumed at the next opening (no overtime), so
+//! a server keeps its dossier overnight, and a dossier taken in hand after
+//! closing is worked from the next opening. Servers therefore stay "on
+//! duty" in the kernel and the calendar does the rest: a server free at
+//! closing takes the next dossier at once and works it at the next opening,
+//! exactly as if it picked it up then (FIFO and priority order are the same;
+//! under EDF the pick is made at closing, not at opening), with no capacity
+//! events. Utilisation is effort over on-duty server time (servers × the
+//! pool's service minutes).
+//!
+//! **The counter and the in-tray.** The desk serves two queues. Citizens at
+//! the counter (in person, and postal dossiers, which are paper handled at
+//! the counter) come first; online dossiers wait in an electronic in-tray
+//! and are checked in the clerks' slack time, with their own check effort
+//! (`online_check_minutes`). This is non-preemptive priority: a clerk who is
+//! checking an online dossier when a citizen arrives finishes that check
+//! (a few minutes) first. The counter wait is the wait of in-person
+//! citizens at their first visit, counted to the next opening when a clerk
+//! takes them in hand after closing.
+//!
+//! Two delay nodes carry the time a dossier spends with the citizen
+//! (supplements) and in liên thông transfer between units, and a third the
+//! in-tray time between the desk, the specialist and the leader.
 //! Two sources feed the province: counter arrivals (in person and post, in
-//! office hours, by hour-of-day profile) and online arrivals (any hour);
+//! the desk's hours, by hour-of-day profile) and online arrivals (any hour);
 //! each is one non-homogeneous Poisson stream split over (unit, procedure,
 //! channel) by alias sampling, which is exact because Poisson streams superpose.
 //!
 //! A dossier's life (the [`DossierRouter`]):
 //! 1. desk check; incomplete (first visit only) → one written supplement
-//!    request, the citizen returns after the supplement delay (in office
+//!    request, the citizen returns after the supplement delay (in the desk's
 //!    hours for paper) and the desk checks again;
-//! 2. receipt: the appointment is set from the deadline in working days
-//!    (15:00 cut-off); paper dossiers are digitised with some probability;
+//! 2. receipt: the appointment is set from the deadline in working days of
+//!    the legal calendar (15:00 cut-off); paper dossiers are digitised
+//!    (scanned) with some probability;
 //! 3. liên thông transfer to the competent unit when it is another one,
 //!    then the in-tray time before a specialist takes it up (assignment);
-//! 4. appraisal (then the in-tray time before the leader signs); a deficient dossier gets one supplement request (the
-//!    citizen's time is excluded from the deadline clock by moving the
-//!    appointment; if the dossier already had a desk request, this second
-//!    request makes it late under the 766 rules);
+//! 4. appraisal (then the in-tray time before the leader signs); a deficient
+//!    dossier gets one supplement request (the citizen's time is excluded
+//!    from the deadline clock by moving the appointment; if the dossier
+//!    already had a desk request, this second request makes it late under
+//!    the 766 rules);
 //! 5. approval, transfer back if needed; completion = result ready for return.
 //! 6. late = completed after the appointment; an agency that sees the
 //!    dossier still open one working day before the deadline sends an
 //!    apology with probability `apology_compliance`.
+//!
+//! **Who is counted where.** Every figure is kept by *receiving* unit (the
+//! desk the dossier was filed at) and by *competent* unit (the unit that
+//! resolves it): each (receiving, competent) pair has its own tally cell,
+//! so a commune-filed land dossier resolved at the district is in one cell
+//! and either basis is a sum of cells. Lateness is also *attributed*, as
+//! the national portal does, to the unit holding the dossier when it went
+//! past its deadline: the receiving unit while it is at its desk or in
+//! transit from it, the competent unit from its in-tray to the result.
 
 pub mod compare;
+pub mod metrics;
 pub mod run;
 
 use rand_distr::Distribution;
@@ -49,7 +74,7 @@ use crate::engine::{
     Arrivals, Class, Customer, Discipline, Dist, Network, NetworkError, Node, NodeId, NodeKind,
     Router, Sampler, Segment, Source, Stream, Streams, Target, mix64, unit,
 };
-use crate::scenario::domain::{Channel, Procedure, Province, Scenario, Tier, Transfer};
+use crate::scenario::domain::{Calendars, Channel, Procedure, Province, Scenario, Tier, Transfer};
 use crate::stats::{Histogram, Tally};
 
 /// Minutes in a standard working day (07:30–11:30, 13:30–17:00), for turnaround in working days.
@@ -57,6 +82,15 @@ pub const WORKING_DAY_MINUTES: f64 = 450.0;
 
 /// The three staff pools of a unit.
 pub const POOLS: [&str; 3] = ["clerks", "specialists", "leaders"];
+
+/// The engine class of procedure `p` filed online (`online`) or at the counter.
+///
+/// Two classes per procedure: the desk serves the counter class (priority 0)
+/// before the online in-tray class (priority 1).
+#[inline(always)]
+pub fn class_of(p: usize, online: bool) -> u32 {
+    (2 * p + usize::from(online)) as u32
+}
 
 /// A province compiled for the engine.
 pub struct CompiledProvince {
@@ -74,8 +108,16 @@ pub struct CompiledProvince {
     alias: Vec<WeightedAliasIndex<f64>>,
     /// Competent unit per (receiving unit, procedure).
     competent: Vec<Vec<u32>>,
+    /// Tally cell per (receiving unit, procedure): the unit's own index when
+    /// it resolves the procedure itself, else `units + k` for the `k`-th
+    /// entry of [`CompiledProvince::pairs`].
+    tally_cell: Vec<Vec<u32>>,
+    /// The (receiving, competent) unit pairs of liên thông cells, in cell order.
+    pub pairs: Vec<(u32, u32)>,
     supplement: Vec<Sampler>,
-    /// Effort samplers per procedure and pool (working minutes).
+    /// Effort samplers per class and pool (working minutes): the desk's
+    /// entry is the counter check for counter classes and the online check
+    /// for online classes.
     effort: Vec<[Sampler; 3]>,
     /// Node → (unit, pool) for stations.
     station_of: Vec<Option<(u32, u8)>>,
@@ -108,8 +150,10 @@ fn sampler(d: &Dist) -> Result<Sampler, Vec<NetworkError>> {
 
 /// Arrival-rate segments over `[0, end)` for a yearly volume `per_year`.
 ///
-/// Daily volumes are normalised over the tallied window (after the warm-up),
-/// so that the window receives exactly `per_year × horizon / 365` dossiers in expectation.
+/// Counter arrivals come in the desk's service hours, online ones at any
+/// hour. Daily volumes are normalised over the tallied window (after the
+/// warm-up), so that the window receives exactly `per_year × horizon / 365`
+/// dossiers in expectation.
 fn arrival_segments(
     sc: &Scenario,
     end: f64,
@@ -117,7 +161,7 @@ fn arrival_segments(
     online: bool,
     backlog: f64,
 ) -> Vec<Segment> {
-    let cal = &sc.calendar;
+    let cal = sc.calendars.desk();
     // A transition shock's backlog arrives on its first working day (any day online).
     let backlog_day = sc.model.shock.as_ref().filter(|_| backlog > 0.0).map(|sh| {
         let d = WorkCalendar::day_of(sh.start);
@@ -216,7 +260,9 @@ fn arrival_segments(
 }
 
 impl CompiledProvince {
-    /// Compiles province `pi` of `sc` for a run of `end` minutes.
+    /// Compiles province `pi` of `sc` for a run of `end` minutes; `discipline`
+    /// orders the specialists' and leaders' queues (the desk always serves
+    /// the counter before the online in-tray, first come first served within each).
     pub fn new(
         sc: &Scenario,
         pi: usize,
@@ -224,17 +270,26 @@ impl CompiledProvince {
         discipline: Discipline,
     ) -> Result<Self, Vec<NetworkError>> {
         let prov: &Province = &sc.provinces[pi];
-        let cal = &sc.calendar;
         let np = sc.procedures.len();
         let classes: Vec<Class> = sc
             .procedures
             .iter()
-            .map(|p| Class {
-                name: p.id.clone(),
-                priority: 0,
-                due: None,
+            .flat_map(|p| {
+                [
+                    Class {
+                        name: format!("{}/counter", p.id),
+                        priority: 0,
+                        due: None,
+                    },
+                    Class {
+                        name: format!("{}/online", p.id),
+                        priority: 1,
+                        due: None,
+                    },
+                ]
             })
             .collect();
+        let nc = classes.len();
         let mut nodes = Vec::new();
         let mut stations = Vec::new();
         for u in &prov.units {
@@ -243,21 +298,25 @@ impl CompiledProvince {
                 let service = sc
                     .procedures
                     .iter()
-                    .map(|p| match k {
-                        0 => p.desk_minutes.clone(),
-                        1 => p.appraisal_minutes.clone(),
-                        _ => p.approval_minutes.clone(),
+                    .flat_map(|p| match k {
+                        0 => [p.desk_minutes.clone(), p.online_check_minutes.clone()],
+                        1 => [p.appraisal_minutes.clone(), p.appraisal_minutes.clone()],
+                        _ => [p.approval_minutes.clone(), p.approval_minutes.clone()],
                     })
                     .collect();
                 ids[k] = nodes.len();
                 nodes.push(Node {
                     name: format!("{}/{}", u.name, pool),
                     kind: NodeKind::Station {
-                        // Always on duty: effort elapses in working time, so a
-                        // dossier taken in hand after closing is worked from the
-                        // next opening, as if picked up then.
+                        // Always on duty: effort elapses in the pool's service
+                        // hours, so a dossier taken in hand after closing is
+                        // worked from the next opening, as if picked up then.
                         servers: u.servers[k],
-                        discipline,
+                        discipline: if k == 0 {
+                            Discipline::Priority
+                        } else {
+                            discipline
+                        },
                         schedule: None,
                     },
                     service,
@@ -265,7 +324,7 @@ impl CompiledProvince {
             }
             stations.push(ids);
         }
-        let zero = vec![Dist::constant(0.0); np];
+        let zero = vec![Dist::constant(0.0); nc];
         let citizen = nodes.len();
         nodes.push(Node {
             name: "citizen".into(),
@@ -285,12 +344,20 @@ impl CompiledProvince {
             service: zero,
         });
 
-        // Competent units and entry cells.
-        let mut competent = vec![vec![u32::MAX; np]; prov.units.len()];
+        // Competent units, tally cells and entry cells.
+        let nu = prov.units.len();
+        let mut competent = vec![vec![u32::MAX; np]; nu];
+        let mut tally_cell = vec![vec![u32::MAX; np]; nu];
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut cells: Vec<Vec<(u32, u16, Channel)>> = vec![Vec::new(), Vec::new()];
         let mut weights: Vec<Vec<f64>> = vec![Vec::new(), Vec::new()];
-        let mut load = vec![[0.0f64; 3]; prov.units.len()];
-        let open_fraction = cal.working_minutes_between(0.0, end) / end;
+        let mut load = vec![[0.0f64; 3]; nu];
+        let open_fraction: Vec<f64> = sc
+            .calendars
+            .service
+            .iter()
+            .map(|cal| cal.working_minutes_between(0.0, end) / end)
+            .collect();
         for (ui, u) in prov.units.iter().enumerate() {
             for (pi_, p) in sc.procedures.iter().enumerate() {
                 if p.tier != u.tier {
@@ -300,6 +367,16 @@ impl CompiledProvince {
                     continue;
                 };
                 competent[ui][pi_] = c as u32;
+                tally_cell[ui][pi_] = if c == ui {
+                    ui as u32
+                } else {
+                    let pair = (ui as u32, c as u32);
+                    let k = pairs.iter().position(|x| *x == pair).unwrap_or_else(|| {
+                        pairs.push(pair);
+                        pairs.len() - 1
+                    });
+                    (nu + k) as u32
+                };
                 let volume = p.volume_per_unit * u.size;
                 for (ci, ch) in Channel::ALL.iter().enumerate() {
                     let w = volume * p.channels[ci];
@@ -311,16 +388,20 @@ impl CompiledProvince {
                 }
                 // Offered work per minute (visits × mean effort), by pool.
                 let per_min = volume / (365.0 * DAY);
-                let desk_visits = 1.0 + p.incomplete_at_desk + p.incomplete_at_appraisal;
-                load[ui][0] += per_min * desk_visits * p.desk_minutes.mean();
+                let visits = 1.0 + p.incomplete_at_desk + p.incomplete_at_appraisal;
+                let online: f64 = p.channels[2] + p.channels[3];
+                load[ui][0] += per_min
+                    * visits
+                    * ((1.0 - online) * p.desk_minutes.mean()
+                        + online * p.online_check_minutes.mean());
                 load[c][1] +=
                     per_min * (1.0 + p.incomplete_at_appraisal) * p.appraisal_minutes.mean();
                 load[c][2] += per_min * p.approval_minutes.mean();
             }
         }
         for (l, u) in load.iter_mut().zip(&prov.units) {
-            for (x, &servers) in l.iter_mut().zip(&u.servers) {
-                *x /= f64::from(servers) * open_fraction;
+            for ((x, &servers), open) in l.iter_mut().zip(&u.servers).zip(&open_fraction) {
+                *x /= f64::from(servers) * open;
             }
         }
         let mut sources = Vec::new();
@@ -366,18 +447,18 @@ impl CompiledProvince {
                 station_of[id] = Some((u as u32, k as u8));
             }
         }
-        let effort = sc
-            .procedures
-            .iter()
-            .map(|p| {
-                Ok([
-                    sampler(&p.desk_minutes)?,
-                    sampler(&p.appraisal_minutes)?,
-                    sampler(&p.approval_minutes)?,
-                ])
-            })
-            .collect::<Result<Vec<_>, Vec<NetworkError>>>()?;
-        let routes = vec![vec![Vec::new(); np]; nodes.len()];
+        let mut effort = Vec::with_capacity(nc);
+        for p in &sc.procedures {
+            let appraisal = sampler(&p.appraisal_minutes)?;
+            let approval = sampler(&p.approval_minutes)?;
+            effort.push([
+                sampler(&p.desk_minutes)?,
+                appraisal.clone(),
+                approval.clone(),
+            ]);
+            effort.push([sampler(&p.online_check_minutes)?, appraisal, approval]);
+        }
+        let routes = vec![vec![Vec::new(); nc]; nodes.len()];
         let network = Network::new_checked(classes, nodes, sources, routes, false)?;
         Ok(Self {
             network,
@@ -396,6 +477,8 @@ impl CompiledProvince {
             cells: kept_cells,
             alias,
             competent,
+            tally_cell,
+            pairs,
             supplement: sc
                 .procedures
                 .iter()
@@ -407,6 +490,11 @@ impl CompiledProvince {
             paper: sampler(&sc.model.paper_transfer_minutes)?,
             load,
         })
+    }
+
+    /// Number of tally cells: one per unit, then one per liên thông pair.
+    pub fn n_cells(&self) -> usize {
+        self.stations.len() + self.pairs.len()
     }
 }
 
@@ -425,6 +513,26 @@ enum Stage {
     TransferDown,
 }
 
+impl Stage {
+    /// Whether the receiving unit (not the competent one) holds the dossier in this stage.
+    fn held_by_receiving_unit(self) -> bool {
+        matches!(
+            self,
+            Stage::Desk | Stage::CitizenAtDesk | Stage::Resubmit | Stage::TransferUp
+        )
+    }
+}
+
+/// Bits of [`Dossier::flags`].
+const DESK_REQUEST: u8 = 1;
+const APPRAISAL_REQUEST: u8 = 2;
+const DIGITISED: u8 = 4;
+/// Went past its deadline while its receiving unit held it.
+const LATE_AT_RECEIVING: u8 = 8;
+/// Went past its deadline while its competent unit held it.
+const LATE_AT_COMPETENT: u8 = 16;
+
+/// One dossier in flight (64 bytes: one cache line).
 #[derive(Clone, Debug)]
 struct Dossier {
     /// The dossier's own random stream: every decision and duration of its
@@ -437,18 +545,24 @@ struct Dossier {
     proc: u16,
     channel: Channel,
     stage: Stage,
-    desk_request: bool,
-    appraisal_request: bool,
-    digitised: bool,
+    /// [`DESK_REQUEST`], [`APPRAISAL_REQUEST`], [`DIGITISED`] and who held it when it went late.
+    flags: u8,
     resubmissions: u8,
     receipt: f64,
     appointment: f64,
     request_at: f64,
     citizen_working: f64,
-    desk_wait: f64,
+    counter_wait: f64,
 }
 
-/// Counts and sums of one scope (a unit, a procedure, a tier × channel).
+impl Dossier {
+    #[inline(always)]
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// Counts and sums of one scope (a tally cell, a unit on one basis, a procedure, a tier × channel).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Counts {
     /// Dossiers received (first desk arrival) in the window.
@@ -479,7 +593,9 @@ pub struct Counts {
     pub fee: u64,
     /// Of which paid online.
     pub paid_online: u64,
-    /// Completed dossiers digitised (paper scanned, or born digital).
+    /// Completed dossiers filed on paper (in person or by post).
+    pub paper: u64,
+    /// Of which scanned into the system at the desk (digitised).
     pub digitised: u64,
     /// Completed dossiers with an electronic result.
     pub e_result: u64,
@@ -491,16 +607,17 @@ pub struct Counts {
     pub paper_required: u64,
     /// Of which with an e-result (766 item 4.1).
     pub e_result_paper: u64,
-    /// Digitised with an e-result where a paper result is required (766 item 4.2).
+    /// 766 item 4.2: inputs digitised (scanned paper or born digital) and an
+    /// e-result where a paper result is required.
     pub digitised_766: u64,
     /// Sum of the dossiers' satisfaction (0–1 each).
     pub satisfaction: f64,
     /// Expected complaints ("dislikes"): the sum of each dossier's complaint probability.
     pub complaints: f64,
-    /// Turnaround, working days (citizen time excluded).
+    /// Turnaround, working days of the legal calendar (citizen time excluded).
     pub turnaround: Tally,
-    /// Wait at the first desk visit, minutes.
-    pub desk_wait: Tally,
+    /// Counter wait of in-person citizens at their first visit, minutes.
+    pub counter_wait: Tally,
 }
 
 impl Counts {
@@ -520,6 +637,7 @@ impl Counts {
         self.second_requests += o.second_requests;
         self.fee += o.fee;
         self.paid_online += o.paid_online;
+        self.paper += o.paper;
         self.digitised += o.digitised;
         self.e_result += o.e_result;
         self.visits += o.visits;
@@ -530,35 +648,62 @@ impl Counts {
         self.satisfaction += o.satisfaction;
         self.complaints += o.complaints;
         self.turnaround.merge(&o.turnaround);
-        self.desk_wait.merge(&o.desk_wait);
+        self.counter_wait.merge(&o.counter_wait);
+    }
+}
+
+/// Which unit a dossier's figures are counted under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Basis {
+    /// The unit whose desk received the dossier.
+    Receiving,
+    /// The unit competent to resolve it.
+    Competent,
+}
+
+impl Basis {
+    /// Lower-case name, as the output files write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Basis::Receiving => "receiving",
+            Basis::Competent => "competent",
+        }
     }
 }
 
 /// What one province produced in one replication.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProvinceRun {
-    /// Per receiving unit.
-    pub units: Vec<Counts>,
-    /// Per receiving unit and calendar month of the window (received by
-    /// month of arrival, the rest by month of completion); see [`ProvinceRun::months`].
+    /// Per tally cell (see [`CompiledProvince::pairs`]): one per unit (the
+    /// dossiers it receives and resolves itself), then one per liên thông
+    /// (receiving, competent) pair.
+    pub cells: Vec<Counts>,
+    /// Per tally cell and calendar month of the window (received by month of
+    /// arrival, the rest by month of completion); see [`ProvinceRun::months`].
     pub monthly: Vec<Vec<Counts>>,
+    /// The (receiving, competent) units of the cells after the units' own.
+    pub pairs: Vec<(u32, u32)>,
     /// The calendar months of the window, as (year, month).
     pub months: Vec<(i32, u32)>,
     /// Per procedure.
     pub procedures: Vec<Counts>,
-    /// Per tier × channel.
+    /// Per receiving tier × channel.
     pub channels: [[Counts; 4]; 3],
-    /// Turnaround histogram per tier, working days.
-    pub turnaround: [Histogram; 3],
-    /// First-visit desk wait histogram per tier, minutes.
-    pub desk_wait: [Histogram; 3],
-    /// Dossiers open at the end, per receiving unit.
+    /// Turnaround histogram per (receiving tier, competent tier), working days.
+    pub turnaround: [[Histogram; 3]; 3],
+    /// Counter-wait histogram per (receiving tier, competent tier), minutes.
+    pub counter_wait: [[Histogram; 3]; 3],
+    /// Dossiers open at the end, per tally cell.
     pub open: Vec<u64>,
-    /// Of which past their appointment.
+    /// Of which past their appointment (extended by the citizen's time while
+    /// the citizen holds a supplement request), per tally cell.
     pub overdue: Vec<u64>,
+    /// Late dossiers attributed to each unit (it held the dossier when the
+    /// deadline passed), per unit and month of completion.
+    pub late_held: Vec<Vec<u64>>,
     /// Effort minutes started in the window, per unit and pool.
     pub busy: Vec<[f64; 3]>,
-    /// On-duty server minutes per unit and pool.
+    /// On-duty server minutes per unit and pool (servers × the pool's service minutes).
     pub capacity: Vec<[f64; 3]>,
     /// Engine events processed.
     pub events: u64,
@@ -566,6 +711,42 @@ pub struct ProvinceRun {
     pub dossiers: u64,
     /// Most dossiers in flight at once.
     pub peak_in_flight: usize,
+}
+
+impl ProvinceRun {
+    /// Number of units.
+    pub fn n_units(&self) -> usize {
+        self.late_held.len()
+    }
+
+    /// The tally cells of unit `u` on a basis: its own cell and the liên
+    /// thông cells where it is the receiving (or the competent) unit.
+    pub fn cells_of(&self, u: usize, basis: Basis) -> impl Iterator<Item = usize> + '_ {
+        let n = self.n_units();
+        std::iter::once(u).chain(
+            self.pairs
+                .iter()
+                .enumerate()
+                .filter_map(move |(k, &(r, c))| {
+                    let side = match basis {
+                        Basis::Receiving => r,
+                        Basis::Competent => c,
+                    };
+                    (side as usize == u).then_some(n + k)
+                }),
+        )
+    }
+
+    /// The (receiving, competent) units of tally cell `cell`.
+    pub fn cell_units(&self, cell: usize) -> (usize, usize) {
+        let n = self.n_units();
+        if cell < n {
+            (cell, cell)
+        } else {
+            let (r, c) = self.pairs[cell - n];
+            (r as usize, c as usize)
+        }
+    }
 }
 
 /// Random streams of the router, one per purpose.
@@ -581,6 +762,8 @@ struct Rngs {
 pub struct DossierRouter<'a> {
     sc: &'a Scenario,
     cp: &'a CompiledProvince,
+    /// The legal calendar and the pools' service hours.
+    cal: &'a Calendars,
     tiers: Vec<Tier>,
     warmup: f64,
     rngs: Rngs,
@@ -589,7 +772,7 @@ pub struct DossierRouter<'a> {
     /// Month index (into `run.months`) of each day since the start; days before the window map to 0.
     day_month: Vec<u16>,
     /// Counts per procedure × channel; procedures and tier × channel are
-    /// summed from them (and units from `run.monthly`) when the run ends, so
+    /// summed from them (and cells from `run.monthly`) when the run ends, so
     /// each dossier is recorded in two scopes, not four.
     by_proc: Vec<[Counts; 4]>,
     /// Tier rank of each procedure's receiving units.
@@ -610,6 +793,7 @@ impl<'a> DossierRouter<'a> {
         let p = pi as u64;
         let units = &sc.provinces[pi].units;
         let nu = units.len();
+        let ncells = cp.n_cells();
         // Calendar months of the tallied window, and each day's month index.
         let first = i64::from(sc.warmup_days);
         let last = first + i64::from(sc.horizon_days);
@@ -617,7 +801,7 @@ impl<'a> DossierRouter<'a> {
         let mut day_month = Vec::with_capacity(last as usize + 1);
         for day in 0..=last {
             use chrono::Datelike;
-            let date = sc.calendar.date(day.max(first));
+            let date = sc.calendars.legal.date(day.max(first));
             let ym = (date.year(), date.month());
             if months.last() != Some(&ym) {
                 months.push(ym);
@@ -627,6 +811,7 @@ impl<'a> DossierRouter<'a> {
         Self {
             sc,
             cp,
+            cal: &sc.calendars,
             tiers: units.iter().map(|u| u.tier).collect(),
             warmup,
             rngs: Rngs {
@@ -639,15 +824,17 @@ impl<'a> DossierRouter<'a> {
             arena: Vec::with_capacity(1024),
             live: Vec::with_capacity(1024),
             run: ProvinceRun {
-                units: vec![Counts::default(); nu],
-                monthly: vec![vec![Counts::default(); months.len()]; nu],
+                cells: vec![Counts::default(); ncells],
+                monthly: vec![vec![Counts::default(); months.len()]; ncells],
+                pairs: cp.pairs.clone(),
+                late_held: vec![vec![0; months.len()]; nu],
                 months,
                 procedures: vec![Counts::default(); sc.procedures.len()],
                 channels: Default::default(),
                 turnaround: Default::default(),
-                desk_wait: Default::default(),
-                open: vec![0; nu],
-                overdue: vec![0; nu],
+                counter_wait: Default::default(),
+                open: vec![0; ncells],
+                overdue: vec![0; ncells],
                 busy: vec![[0.0; 3]; nu],
                 capacity: vec![[0.0; 3]; nu],
                 events: 0,
@@ -664,16 +851,25 @@ impl<'a> DossierRouter<'a> {
         &self.sc.procedures[d.proc as usize]
     }
 
+    /// The tally cell of a dossier.
+    #[inline]
+    fn cell(&self, d: &Dossier) -> usize {
+        self.cp.tally_cell[d.unit as usize][d.proc as usize] as usize
+    }
+
     /// After the desk accepts a complete dossier: set the clock and move on.
     fn receipt(&mut self, i: usize, now: f64, c: &mut Customer) -> Target {
         let d = self.arena[i].clone();
         let p = self.proc(&d);
-        let cal = &self.sc.calendar;
+        let legal = &*self.cal.legal;
         let d = &mut self.arena[i];
         d.receipt = now;
-        d.appointment = cal.appointment(now, p.deadline_days);
+        d.appointment = legal.appointment(now, p.deadline_days);
         c.due = d.appointment;
-        d.digitised = d.channel.online() || unit(&mut d.rng) < p.digitisation;
+        // Inputs are digitised when born digital, or when the paper is scanned.
+        if d.channel.online() || unit(&mut d.rng) < p.digitisation {
+            d.flags |= DIGITISED;
+        }
         if d.comp != d.unit {
             d.stage = Stage::TransferUp;
             Target::Node(self.cp.transfer)
@@ -712,15 +908,15 @@ impl<'a> DossierRouter<'a> {
             return Target::Exit;
         }
         let p = self.proc(&d);
-        let cal = &self.sc.calendar;
+        let legal = &*self.cal.legal;
         let late = now > d.appointment;
         let app_day = WorkCalendar::day_of(d.appointment);
         // The apology check: one working day before the deadline's day.
         let mut check_day = app_day - 1;
-        while !cal.is_working_day(check_day) && check_day > app_day - 30 {
+        while !legal.is_working_day(check_day) && check_day > app_day - 30 {
             check_day -= 1;
         }
-        let at_risk = now > cal.close_of(check_day);
+        let at_risk = now > legal.close_of(check_day);
         let apology = at_risk && unit(&mut self.arena[i].rng) < self.sc.model.apology_compliance;
         let e_result = unit(&mut self.arena[i].rng) < p.e_result;
         let paid_online =
@@ -729,15 +925,19 @@ impl<'a> DossierRouter<'a> {
             Channel::InPerson => 1 + u64::from(d.resubmissions),
             _ => 0,
         } + u64::from(!e_result && d.channel != Channel::Postal);
-        let turnaround = (cal.working_minutes_between(d.receipt, now) - d.citizen_working).max(0.0)
+        let turnaround = (legal.working_minutes_between(d.receipt, now) - d.citizen_working)
+            .max(0.0)
             / WORKING_DAY_MINUTES;
-        let tier = self.tiers[d.unit as usize].rank();
-        let second = d.desk_request && d.appraisal_request;
+        let (desk_request, appraisal_request) = (d.has(DESK_REQUEST), d.has(APPRAISAL_REQUEST));
+        let second = desk_request && appraisal_request;
         let e_ok = !p.paper_result || e_result;
-        let requests = u32::from(d.desk_request) + u32::from(d.appraisal_request);
+        let requests = u32::from(desk_request) + u32::from(appraisal_request);
         let sat = &self.sc.index.satisfaction;
-        let satisfaction = sat.satisfaction(late || second, visits as u32, d.desk_wait, requests);
+        let satisfaction =
+            sat.satisfaction(late || second, visits as u32, d.counter_wait, requests);
         let complaint = sat.complaint(satisfaction);
+        let paper = d.channel.paper();
+        let digitised = d.has(DIGITISED);
         let record = |c: &mut Counts| {
             c.resolved += 1;
             c.on_time += u64::from(!late);
@@ -746,22 +946,23 @@ impl<'a> DossierRouter<'a> {
             c.late_766 += u64::from(late || second);
             c.late_with_apology += u64::from(late && apology);
             c.apologies += u64::from(apology);
-            c.supplemented += u64::from(d.desk_request || d.appraisal_request);
+            c.supplemented += u64::from(desk_request || appraisal_request);
             c.second_requests += u64::from(second);
             c.fee += u64::from(p.fee);
             c.paid_online += u64::from(paid_online);
-            c.digitised += u64::from(d.digitised);
+            c.paper += u64::from(paper);
+            c.digitised += u64::from(paper && digitised);
             c.e_result += u64::from(e_result);
             c.visits += visits;
             c.online_766 += u64::from(d.channel.online() && e_ok);
             c.paper_required += u64::from(p.paper_result);
             c.e_result_paper += u64::from(p.paper_result && e_result);
-            c.digitised_766 += u64::from(d.digitised && e_ok);
+            c.digitised_766 += u64::from(digitised && e_ok);
             c.satisfaction += satisfaction;
             c.complaints += complaint;
             c.turnaround.add(turnaround);
-            if !d.desk_wait.is_nan() {
-                c.desk_wait.add(d.desk_wait);
+            if !d.counter_wait.is_nan() {
+                c.counter_wait.add(d.counter_wait);
             }
         };
         let ch = Channel::ALL
@@ -770,10 +971,23 @@ impl<'a> DossierRouter<'a> {
             .unwrap_or(0);
         record(&mut self.by_proc[d.proc as usize][ch]);
         let m = self.month_of(now);
-        record(&mut self.run.monthly[d.unit as usize][m]);
-        self.run.turnaround[tier].add(turnaround);
-        if !d.desk_wait.is_nan() {
-            self.run.desk_wait[tier].add(d.desk_wait);
+        let cell = self.cell(&d);
+        record(&mut self.run.monthly[cell][m]);
+        if late {
+            let holder = if d.has(LATE_AT_RECEIVING) {
+                d.unit
+            } else {
+                d.comp
+            };
+            self.run.late_held[holder as usize][m] += 1;
+        }
+        let (rt, ct) = (
+            self.tiers[d.unit as usize].rank(),
+            self.tiers[d.comp as usize].rank(),
+        );
+        self.run.turnaround[rt][ct].add(turnaround);
+        if !d.counter_wait.is_nan() {
+            self.run.counter_wait[rt][ct].add(d.counter_wait);
         }
         Target::Exit
     }
@@ -793,18 +1007,34 @@ impl<'a> DossierRouter<'a> {
     /// Closes the run: counts open and overdue dossiers and takes the pool times from the engine.
     pub fn finish(mut self, result: &crate::engine::RunResult) -> ProvinceRun {
         let end = result.end_time;
+        let legal = &*self.cal.legal;
         for (i, d) in self.arena.iter().enumerate() {
-            if self.live[i] {
-                self.run.open[d.unit as usize] += 1;
-                if d.stage != Stage::Desk && d.stage != Stage::CitizenAtDesk && d.appointment < end
-                {
-                    self.run.overdue[d.unit as usize] += 1;
-                }
+            if !self.live[i] {
+                continue;
+            }
+            let cell = self.cp.tally_cell[d.unit as usize][d.proc as usize] as usize;
+            self.run.open[cell] += 1;
+            // Not yet received: no deadline runs.
+            if d.stage == Stage::Desk || d.stage == Stage::CitizenAtDesk {
+                continue;
+            }
+            // With the citizen, the clock is stopped: judge the appointment
+            // extended by the citizen's time so far.
+            let due = if d.stage == Stage::CitizenAtAppraisal {
+                legal.add_working_minutes(
+                    d.appointment,
+                    legal.working_minutes_between(d.request_at, end),
+                )
+            } else {
+                d.appointment
+            };
+            if due < end {
+                self.run.overdue[cell] += 1;
             }
         }
-        for (unit, months) in self.run.units.iter_mut().zip(&self.run.monthly) {
+        for (cell, months) in self.run.cells.iter_mut().zip(&self.run.monthly) {
             for m in months {
-                unit.merge(m);
+                cell.merge(m);
             }
         }
         for (p, cells) in self.by_proc.iter().enumerate() {
@@ -813,15 +1043,19 @@ impl<'a> DossierRouter<'a> {
                 self.run.channels[self.proc_tier[p]][ch].merge(c);
             }
         }
-        // Servers are on duty in working time only.
-        let on_duty = self
-            .sc
-            .calendar
-            .working_minutes_between(result.end_time - result.window, result.end_time);
+        // Servers are on duty in their pool's service hours only.
+        let on_duty: Vec<f64> = self
+            .cal
+            .service
+            .iter()
+            .map(|cal| {
+                cal.working_minutes_between(result.end_time - result.window, result.end_time)
+            })
+            .collect();
         for (cap, ids) in self.run.capacity.iter_mut().zip(&self.cp.stations) {
-            for (c, &id) in cap.iter_mut().zip(ids) {
+            for ((c, &id), minutes) in cap.iter_mut().zip(ids).zip(&on_duty) {
                 if let NodeKind::Station { servers, .. } = self.cp.network.nodes()[id].kind {
-                    *c = f64::from(servers) * on_duty;
+                    *c = f64::from(servers) * minutes;
                 }
             }
         }
@@ -847,15 +1081,13 @@ impl Router for DossierRouter<'_> {
             proc: p,
             channel,
             stage: Stage::Desk,
-            desk_request: false,
-            appraisal_request: false,
-            digitised: false,
+            flags: 0,
             resubmissions: 0,
             receipt: f64::NAN,
             appointment: f64::INFINITY,
             request_at: 0.0,
             citizen_working: 0.0,
-            desk_wait: f64::NAN,
+            counter_wait: f64::NAN,
         };
         // Records are indexed by the kernel's customer slot (in `c.tag`), so
         // the kernel's and the router's records of an upcoming event can be
@@ -870,12 +1102,13 @@ impl Router for DossierRouter<'_> {
             self.arena.push(d);
             self.live.push(true);
         }
-        c.class = u32::from(p);
+        c.class = class_of(usize::from(p), channel.online());
         if counted {
             let ch = Channel::ALL.iter().position(|x| *x == channel).unwrap_or(0);
             let m = self.month_of(now);
+            let cell = self.cp.tally_cell[u as usize][p as usize] as usize;
             for cnt in [
-                &mut self.run.monthly[u as usize][m],
+                &mut self.run.monthly[cell][m],
                 &mut self.by_proc[p as usize][ch],
             ] {
                 cnt.received += 1;
@@ -895,15 +1128,28 @@ impl Router for DossierRouter<'_> {
         let i = c.tag as usize;
         let d = self.arena[i].clone();
         let p = self.proc(&d);
+        // Lateness is attributed to the unit that held the dossier when its
+        // deadline passed: the first stage to end past the appointment (the
+        // citizen's time does not count: the appointment moves with it).
+        if now > d.appointment
+            && !d.has(LATE_AT_RECEIVING | LATE_AT_COMPETENT)
+            && d.stage != Stage::CitizenAtAppraisal
+        {
+            self.arena[i].flags |= if d.stage.held_by_receiving_unit() {
+                LATE_AT_RECEIVING
+            } else {
+                LATE_AT_COMPETENT
+            };
+        }
         match d.stage {
             Stage::Desk => {
-                if d.desk_wait.is_nan() && d.channel == Channel::InPerson {
+                if d.counter_wait.is_nan() && d.channel == Channel::InPerson {
                     // Taken in hand after closing, the citizen is served at the next opening.
-                    self.arena[i].desk_wait = self.sc.calendar.next_open(c.started) - c.arrived;
+                    self.arena[i].counter_wait = self.cal.desk().next_open(c.started) - c.arrived;
                 }
-                if !d.desk_request && unit(&mut self.arena[i].rng) < p.incomplete_at_desk {
+                if !d.has(DESK_REQUEST) && unit(&mut self.arena[i].rng) < p.incomplete_at_desk {
                     let d = &mut self.arena[i];
-                    d.desk_request = true;
+                    d.flags |= DESK_REQUEST;
                     d.stage = Stage::CitizenAtDesk;
                     return Target::Node(self.cp.citizen);
                 }
@@ -932,10 +1178,11 @@ impl Router for DossierRouter<'_> {
                 Target::Node(self.cp.stations[d.comp as usize][2])
             }
             Stage::Appraisal => {
-                if !d.appraisal_request && unit(&mut self.arena[i].rng) < p.incomplete_at_appraisal
+                if !d.has(APPRAISAL_REQUEST)
+                    && unit(&mut self.arena[i].rng) < p.incomplete_at_appraisal
                 {
                     let d = &mut self.arena[i];
-                    d.appraisal_request = true;
+                    d.flags |= APPRAISAL_REQUEST;
                     d.request_at = now;
                     d.stage = Stage::CitizenAtAppraisal;
                     return Target::Node(self.cp.citizen);
@@ -944,11 +1191,11 @@ impl Router for DossierRouter<'_> {
             }
             Stage::CitizenAtAppraisal => {
                 // The citizen's time does not count: move the appointment by it.
-                let cal = &self.sc.calendar;
-                let away = cal.working_minutes_between(d.request_at, now);
+                let legal = &*self.cal.legal;
+                let away = legal.working_minutes_between(d.request_at, now);
                 let d = &mut self.arena[i];
                 d.citizen_working += away;
-                d.appointment = cal.add_working_minutes(d.appointment, away);
+                d.appointment = legal.add_working_minutes(d.appointment, away);
                 c.due = d.appointment;
                 d.resubmissions += 1;
                 d.stage = Stage::Resubmit;
@@ -966,58 +1213,68 @@ impl Router for DossierRouter<'_> {
     }
 
     fn service_time(&mut self, node: NodeId, c: &Customer, now: f64) -> Option<f64> {
-        let cal = &self.sc.calendar;
         if let Some((u, k)) = self.cp.station_of[node] {
-            // Effort elapses in working time: work in hand at closing resumes
-            // at the next opening (the server keeps the dossier overnight).
+            // Effort elapses in the pool's service hours: work in hand at
+            // closing resumes at the next opening (the server keeps the
+            // dossier overnight).
             let k = usize::from(k);
+            let hours = &*self.cal.service[k];
             let rng = &mut self.arena[c.tag as usize].rng;
             let mut effort = self.cp.effort[c.class as usize][k].sample(rng);
             // Work taken in hand after closing starts at the next opening.
             if let Some(sh) = &self.sc.model.shock
-                && (sh.start..sh.end).contains(&cal.next_open(now))
+                && (sh.start..sh.end).contains(&hours.next_open(now))
             {
                 effort /= sh.productivity;
             }
             if now >= self.warmup {
                 self.run.busy[u as usize][k] += effort;
             }
-            return Some(cal.add_working_minutes(now, effort) - now);
+            return Some(hours.add_working_minutes(now, effort) - now);
         }
         let d = self.arena[c.tag as usize].clone();
         if node == self.cp.handoff_node {
+            // In-tray days elapse in the service hours of the pool the dossier waits for.
+            let hours = &*self.cal.service[if d.stage == Stage::HandoffToApproval {
+                2
+            } else {
+                1
+            }];
             let days = self.cp.handoff[d.proc as usize]
                 .as_ref()
                 .map_or(0.0, |s| s.sample(&mut self.arena[c.tag as usize].rng));
-            return Some(cal.add_working_minutes(now, days * WORKING_DAY_MINUTES) - now);
+            return Some(hours.add_working_minutes(now, days * WORKING_DAY_MINUTES) - now);
         }
         if node == self.cp.citizen {
             let days =
                 self.cp.supplement[d.proc as usize].sample(&mut self.arena[c.tag as usize].rng);
             let mut t = now + days * DAY;
             if d.channel.paper() {
-                t = cal.next_open(t);
+                // A paper supplement is brought to the counter in the desk's hours.
+                t = self.cal.desk().next_open(t);
             }
             return Some(t - now);
         }
+        // Liên thông between agencies runs on the legal calendar.
+        let legal = &*self.cal.legal;
         let p = self.proc(&d);
         let t = match p.transfer {
             Transfer::Electronic => {
                 // Sent at once in office hours before the cut-off, else at the next working day's opening.
                 let day = WorkCalendar::day_of(now);
-                let base = if cal.is_working_day(day) && now - day as f64 * DAY < 15.0 * 60.0 {
-                    cal.next_open(now)
+                let base = if legal.is_working_day(day) && now - day as f64 * DAY < 15.0 * 60.0 {
+                    legal.next_open(now)
                 } else {
-                    cal.next_open((day + 1) as f64 * DAY)
+                    legal.next_open((day + 1) as f64 * DAY)
                 };
-                cal.add_working_minutes(
+                legal.add_working_minutes(
                     base,
                     self.cp
                         .electronic
                         .sample(&mut self.arena[c.tag as usize].rng),
                 )
             }
-            Transfer::Paper => cal.add_working_minutes(
+            Transfer::Paper => legal.add_working_minutes(
                 now,
                 self.cp.paper.sample(&mut self.arena[c.tag as usize].rng),
             ),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use super::{CompiledProvince, Counts, DossierRouter, POOLS, ProvinceRun};
+use super::{Basis, CompiledProvince, Counts, DossierRouter, POOLS, ProvinceRun};
 use crate::calendar::DAY;
 use crate::engine::{Discipline, NetworkError, RunConfig, RunError, Streams, run_with};
 use crate::experiment::replicate;
@@ -53,6 +53,86 @@ pub struct Overload {
     pub rho: f64,
 }
 
+/// The overloaded pools of one (province, tier, pool), grouped: the warning
+/// a user sees once per pool, not once per unit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OverloadWarning {
+    /// Province.
+    pub province: String,
+    /// Tier.
+    pub tier: &'static str,
+    /// Pool.
+    pub pool: &'static str,
+    /// Units of the tier whose pool is overloaded.
+    pub units: usize,
+    /// Units of the tier.
+    pub of_units: usize,
+    /// Lowest offered load over capacity among them.
+    pub rho_min: f64,
+    /// Highest offered load over capacity among them.
+    pub rho_max: f64,
+    /// The unit with the highest load.
+    pub worst_unit: String,
+}
+
+impl std::fmt::Display for OverloadWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let load = if (self.rho_max - self.rho_min) < 0.005 {
+            format!("{:.0}%", 100.0 * self.rho_max)
+        } else {
+            format!("{:.0}–{:.0}%", 100.0 * self.rho_min, 100.0 * self.rho_max)
+        };
+        write!(
+            f,
+            "{} / {} / {}: {} of {} units overloaded (offered load {load} of capacity; worst: {}); their backlog grows all run: add {} or lower the load",
+            self.province,
+            self.tier,
+            self.pool,
+            self.units,
+            self.of_units,
+            self.worst_unit,
+            self.pool
+        )
+    }
+}
+
+/// Groups per-unit overloads into one warning per (province, tier, pool), in scenario order.
+pub fn overload_warnings(sc: &Scenario, overloads: &[Overload]) -> Vec<OverloadWarning> {
+    let mut out: Vec<OverloadWarning> = Vec::new();
+    for o in overloads {
+        let Some(prov) = sc.provinces.iter().find(|p| p.name == o.province) else {
+            continue;
+        };
+        let Some(tier) = prov.units.iter().find(|u| u.name == o.unit).map(|u| u.tier) else {
+            continue;
+        };
+        match out
+            .iter_mut()
+            .find(|w| w.province == o.province && w.tier == tier.name() && w.pool == o.pool)
+        {
+            Some(w) => {
+                w.units += 1;
+                w.rho_min = w.rho_min.min(o.rho);
+                if o.rho > w.rho_max {
+                    w.rho_max = o.rho;
+                    w.worst_unit = o.unit.clone();
+                }
+            }
+            None => out.push(OverloadWarning {
+                province: o.province.clone(),
+                tier: tier.name(),
+                pool: o.pool,
+                units: 1,
+                of_units: prov.units.iter().filter(|u| u.tier == tier).count(),
+                rho_min: o.rho,
+                rho_max: o.rho,
+                worst_unit: o.unit.clone(),
+            }),
+        }
+    }
+    out
+}
+
 /// A compiled scenario, ready to replicate.
 pub struct Prepared<'a> {
     /// The scenario.
@@ -96,6 +176,8 @@ pub fn prepare(sc: &Scenario, discipline: Discipline) -> Result<Prepared<'_>, Mo
     // to the next minute's events (measured: 0.5–2 minutes are equally fast,
     // 5 minutes 3% and 15 minutes 7% slower, finer than 0.25 slower again).
     cfg.bucket_width = 1.0;
+    // The router keeps its own tallies per dossier.
+    cfg.per_class = false;
     Ok(Prepared {
         scenario: sc,
         provinces,
@@ -105,6 +187,11 @@ pub fn prepare(sc: &Scenario, discipline: Discipline) -> Result<Prepared<'_>, Mo
 }
 
 impl Prepared<'_> {
+    /// The overload warnings of the scenario, one per (province, tier, pool).
+    pub fn warnings(&self) -> Vec<OverloadWarning> {
+        overload_warnings(self.scenario, &self.overloaded)
+    }
+
     /// Runs one replication of every province. Provinces exchange no
     /// dossiers, so they run in parallel (on the current rayon pool); the
     /// results come back in province order whatever the thread count.
@@ -162,8 +249,12 @@ pub struct Scope {
     pub capacity: [f64; 3],
     /// Turnaround histogram (tier and overall scopes).
     pub turnaround: Option<Histogram>,
-    /// Desk-wait histogram (tier and overall scopes).
-    pub desk_wait: Option<Histogram>,
+    /// Counter-wait histogram (tier and overall scopes).
+    pub counter_wait: Option<Histogram>,
+    /// Late dossiers charged to the scope: it held them when their deadline passed.
+    pub late_held: u64,
+    /// Completed dossiers that passed through the scope (received or resolved there).
+    pub handled: u64,
 }
 
 impl Scope {
@@ -171,18 +262,36 @@ impl Scope {
         self.counts.merge(&o.counts);
         self.open += o.open;
         self.overdue += o.overdue;
+        self.late_held += o.late_held;
+        self.handled += o.handled;
         for k in 0..3 {
             self.busy[k] += o.busy[k];
             self.capacity[k] += o.capacity[k];
         }
         for (mine, theirs) in [
             (&mut self.turnaround, &o.turnaround),
-            (&mut self.desk_wait, &o.desk_wait),
+            (&mut self.counter_wait, &o.counter_wait),
         ] {
             if let Some(h) = theirs {
                 mine.get_or_insert_with(Histogram::new).merge(h);
             }
         }
+    }
+
+    /// The lateness charged to the scope (holder basis); `per_year` scales counts to a year.
+    pub fn holder_metrics(&self, per_year: f64) -> Metrics {
+        vec![
+            (
+                "late_rate",
+                if self.handled == 0 {
+                    f64::NAN
+                } else {
+                    self.late_held as f64 / self.handled as f64
+                },
+            ),
+            ("late", self.late_held as f64 * per_year),
+            ("handled", self.handled as f64 * per_year),
+        ]
     }
 
     /// The scope's metrics; `per_year` scales counts to a year.
@@ -226,15 +335,19 @@ impl Scope {
             ("online_rate", ratio(c.online, c.received)),
             ("full_online_rate", ratio(c.full_online, c.received)),
             ("online_payment_rate", ratio(c.paid_online, c.fee)),
-            ("digitisation_rate", ratio(c.digitised, c.resolved)),
+            ("digitisation_rate", ratio(c.digitised, c.paper)),
+            (
+                "digitised_with_e_result_rate",
+                ratio(c.digitised_766, c.resolved),
+            ),
             ("e_result_rate", ratio(c.e_result, c.resolved)),
             ("visits_per_dossier", ratio(c.visits, c.resolved)),
-            ("turnaround_days_mean", c.turnaround.mean()),
-            ("turnaround_days_p50", q(&self.turnaround, 0.5)),
-            ("turnaround_days_p90", q(&self.turnaround, 0.9)),
-            ("turnaround_days_p99", q(&self.turnaround, 0.99)),
-            ("desk_wait_min_mean", c.desk_wait.mean()),
-            ("desk_wait_min_p90", q(&self.desk_wait, 0.9)),
+            ("turnaround_mean_days", c.turnaround.mean()),
+            ("turnaround_p50_days", q(&self.turnaround, 0.5)),
+            ("turnaround_p90_days", q(&self.turnaround, 0.9)),
+            ("turnaround_p99_days", q(&self.turnaround, 0.99)),
+            ("counter_wait_mean_min", c.counter_wait.mean()),
+            ("counter_wait_p90_min", q(&self.counter_wait, 0.9)),
             ("utilisation_clerks", util(0)),
             ("utilisation_specialists", util(1)),
             ("utilisation_leaders", util(2)),
@@ -266,6 +379,7 @@ impl Scope {
             online_payment: met(c.paid_online as f64, c.fee as f64),
             e_result: met(c.e_result_paper as f64, c.paper_required as f64),
             digitisation: ratio(c.digitised_766 as f64, c.resolved as f64),
+            paper_digitisation: met(c.digitised as f64, c.paper as f64),
             data_reuse: ip.i766.data_reuse,
             late_766: ratio(c.late_766 as f64, c.resolved as f64),
             complaint: ratio(c.complaints, c.resolved as f64),
@@ -346,13 +460,7 @@ pub struct I766Summary {
 
 fn index_summary(per_rep: &[Metrics], ip: &crate::index::IndexParams) -> IndexSummary {
     let e = estimates(per_rep);
-    let get = |k: &str| {
-        e.get(k).copied().unwrap_or(Estimate {
-            mean: f64::NAN,
-            ci_low: f64::NAN,
-            ci_high: f64::NAN,
-        })
-    };
+    let get = |k: &str| e.get(k).copied().unwrap_or(Estimate::NONE);
     let groups = e
         .iter()
         .filter(|(k, _)| k.starts_with("i766_") && **k != "i766_total")
@@ -402,25 +510,34 @@ pub struct IndexSection {
 pub const INDEX_ASSUMPTIONS: &str = "items with nothing to do in a scope (no fee-bearing dossier for 3.6, no paper result for 4.1, no late dossier for apologies) count as met; the curve from on-time rate to the 20 timeliness points is not published: points are linear up to index.i766.timeliness_full_at (default 1.0); publicity (group 1), feedback items 5.1-5.3, fees integrated (3.5) and data reuse (4.3) are scenario inputs, not simulated; item points inside groups other than 5.4 = 6, the rating bands, the PAR criterion weights and the satisfaction model are assumptions (parameters under [index])";
 
 /// The scopes of one replication: overall, per tier, per unit, per procedure, per tier × channel.
+///
+/// Tiers and units come on two bases (see [`Basis`]): `tiers` and `units`
+/// count each dossier at its receiving unit, `competent_tiers` and
+/// `competent_units` at its competent unit. The holder figures
+/// ([`Scope::late_held`], [`Scope::handled`]) are filled on both.
 #[derive(Clone, Debug, Default)]
 pub struct Scopes {
     /// All provinces together.
     pub overall: Scope,
-    /// Per tier present in the scenario.
+    /// Per receiving tier present in the scenario.
     pub tiers: BTreeMap<Tier, Scope>,
-    /// Per (province, unit).
+    /// Per competent tier present in the scenario.
+    pub competent_tiers: BTreeMap<Tier, Scope>,
+    /// Per (province, unit), by receiving unit.
     pub units: Vec<(String, String, Tier, Scope)>,
+    /// Per (province, unit), by competent unit (same order as `units`).
+    pub competent_units: Vec<(String, String, Tier, Scope)>,
     /// Per procedure.
     pub procedures: Vec<(String, Tier, Scope)>,
-    /// Per (tier, channel).
+    /// Per (receiving tier, channel).
     pub channels: Vec<(Tier, Channel, Scope)>,
     /// Per province.
     pub provinces: Vec<(String, Scope)>,
     /// All provinces by calendar month (`YYYY-MM`).
     pub months: Vec<(String, Scope)>,
-    /// Per tier and month.
+    /// Per receiving tier and month.
     pub tier_months: Vec<(Tier, String, Scope)>,
-    /// Per (province, unit) and month.
+    /// Per (province, receiving unit) and month.
     pub unit_months: Vec<(String, String, Tier, String, Scope)>,
 }
 
@@ -433,51 +550,88 @@ pub fn scopes(sc: &Scenario, runs: &[ProvinceRun]) -> Scopes {
     let mut tier_months: BTreeMap<(Tier, String), Scope> = BTreeMap::new();
     for (pi, r) in runs.iter().enumerate() {
         let prov = &sc.provinces[pi];
-        let mut province = Scope::default();
+        let labels: Vec<String> = r
+            .months
+            .iter()
+            .map(|(y, mo)| format!("{y:04}-{mo:02}"))
+            .collect();
         for (u, unit) in prov.units.iter().enumerate() {
-            for (m, (y, mo)) in r.months.iter().enumerate() {
-                let label = format!("{y:04}-{mo:02}");
-                let s = Scope {
-                    counts: r.monthly[u][m].clone(),
-                    ..Scope::default()
-                };
+            for (m, label) in labels.iter().enumerate() {
+                let mut s = Scope::default();
+                for cell in r.cells_of(u, Basis::Receiving) {
+                    s.counts.merge(&r.monthly[cell][m]);
+                }
                 months.entry(label.clone()).or_default().add(&s);
                 tier_months
                     .entry((unit.tier, label.clone()))
                     .or_default()
                     .add(&s);
-                out.unit_months
-                    .push((prov.name.clone(), unit.name.clone(), unit.tier, label, s));
+                out.unit_months.push((
+                    prov.name.clone(),
+                    unit.name.clone(),
+                    unit.tier,
+                    label.clone(),
+                    s,
+                ));
             }
         }
+        let mut province = Scope::default();
         for (u, unit) in prov.units.iter().enumerate() {
-            let s = Scope {
-                counts: r.units[u].clone(),
-                open: r.open[u],
-                overdue: r.overdue[u],
-                busy: r.busy[u],
-                capacity: r.capacity[u],
-                turnaround: None,
-                desk_wait: None,
-            };
-            out.tiers.entry(unit.tier).or_default().add(&s);
-            province.add(&s);
-            out.units
-                .push((prov.name.clone(), unit.name.clone(), unit.tier, s));
-        }
-        out.provinces.push((prov.name.clone(), province));
-        for t in Tier::ALL {
-            if let Some(s) = out.tiers.get_mut(&t) {
-                s.add(&Scope {
-                    turnaround: Some(r.turnaround[t.rank()].clone()),
-                    desk_wait: Some(r.desk_wait[t.rank()].clone()),
+            // Dossiers that passed through the unit: its own cell, and every
+            // liên thông cell where it receives or resolves.
+            let handled: u64 = r
+                .cells_of(u, Basis::Receiving)
+                .chain(r.cells_of(u, Basis::Competent).skip(1))
+                .map(|cell| r.cells[cell].resolved)
+                .sum();
+            let late_held: u64 = r.late_held[u].iter().sum();
+            let on = |basis: Basis| {
+                let mut s = Scope {
+                    busy: r.busy[u],
+                    capacity: r.capacity[u],
+                    late_held,
+                    handled,
                     ..Scope::default()
-                });
+                };
+                for cell in r.cells_of(u, basis) {
+                    s.counts.merge(&r.cells[cell]);
+                    s.open += r.open[cell];
+                    s.overdue += r.overdue[cell];
+                }
+                s
+            };
+            let (receiving, competent) = (on(Basis::Receiving), on(Basis::Competent));
+            out.tiers.entry(unit.tier).or_default().add(&receiving);
+            out.competent_tiers
+                .entry(unit.tier)
+                .or_default()
+                .add(&competent);
+            province.add(&receiving);
+            out.units
+                .push((prov.name.clone(), unit.name.clone(), unit.tier, receiving));
+            out.competent_units
+                .push((prov.name.clone(), unit.name.clone(), unit.tier, competent));
+        }
+        province.handled = province.counts.resolved;
+        out.provinces.push((prov.name.clone(), province));
+        for (rt, t) in Tier::ALL.iter().enumerate() {
+            for (ct, u) in Tier::ALL.iter().enumerate() {
+                let h = Scope {
+                    turnaround: Some(r.turnaround[rt][ct].clone()),
+                    counter_wait: Some(r.counter_wait[rt][ct].clone()),
+                    ..Scope::default()
+                };
+                if let Some(s) = out.tiers.get_mut(t) {
+                    s.add(&h);
+                }
+                if let Some(s) = out.competent_tiers.get_mut(u) {
+                    s.add(&h);
+                }
             }
             for (ci, _) in Channel::ALL.iter().enumerate() {
-                let cnt = &r.channels[t.rank()][ci];
+                let cnt = &r.channels[rt][ci];
                 if cnt.received > 0 || cnt.resolved > 0 {
-                    chans.entry((t, ci)).or_default().add(&Scope {
+                    chans.entry((*t, ci)).or_default().add(&Scope {
                         counts: cnt.clone(),
                         ..Scope::default()
                     });
@@ -494,6 +648,11 @@ pub fn scopes(sc: &Scenario, runs: &[ProvinceRun]) -> Scopes {
     for s in out.tiers.values() {
         out.overall.add(s);
     }
+    // Each dossier once: the overall scope handled what it resolved.
+    out.overall.handled = out.overall.counts.resolved;
+    // A tier with no units of its own has no competent-basis scope to show.
+    out.competent_tiers
+        .retain(|_, s| s.counts.received > 0 || s.counts.resolved > 0 || s.open > 0);
     out.procedures = sc
         .procedures
         .iter()
@@ -512,15 +671,53 @@ pub fn scopes(sc: &Scenario, runs: &[ProvinceRun]) -> Scopes {
     out
 }
 
-/// A metric across replications.
+/// A metric across replications: its mean and, with two replications or
+/// more, its 95% Student-t interval, clipped to the values the metric can
+/// take (a rate's interval stays inside [0, 1]). With one replication there
+/// is no interval: `ci_low` and `ci_high` are `NaN` (`null` in JSON).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Estimate {
+    /// Replications with a finite value.
+    pub n: usize,
     /// Mean.
     pub mean: f64,
-    /// Lower end of the 95% interval.
+    /// Lower end of the 95% interval (`NaN` when `n < 2`).
     pub ci_low: f64,
-    /// Upper end of the 95% interval.
+    /// Upper end of the 95% interval (`NaN` when `n < 2`).
     pub ci_high: f64,
+}
+
+impl Estimate {
+    /// An estimate of nothing (no finite value).
+    pub const NONE: Estimate = Estimate {
+        n: 0,
+        mean: f64::NAN,
+        ci_low: f64::NAN,
+        ci_high: f64::NAN,
+    };
+
+    /// The estimate of metric `name` from its replication values (non-finite values dropped).
+    pub fn of(name: &str, values: &[f64]) -> Self {
+        let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        let s = Summary::from_values(&v, 0.95);
+        let range = super::metrics::range_of(name);
+        let (ci_low, ci_high) = if v.len() < 2 {
+            (f64::NAN, f64::NAN)
+        } else {
+            (range.clip(s.ci_low), range.clip(s.ci_high))
+        };
+        Estimate {
+            n: v.len(),
+            mean: s.mean,
+            ci_low,
+            ci_high,
+        }
+    }
+
+    /// Whether there is an interval (two replications or more).
+    pub fn has_interval(&self) -> bool {
+        self.n >= 2 && self.ci_low.is_finite() && self.ci_high.is_finite()
+    }
 }
 
 /// Metrics of a scope across replications.
@@ -533,21 +730,8 @@ pub fn estimates(per_rep: &[Metrics]) -> EstimateSet {
         return out;
     };
     for (k, (name, _)) in first.iter().enumerate() {
-        let v: Vec<f64> = per_rep
-            .iter()
-            .map(|m| m[k].1)
-            .filter(|x| x.is_finite())
-            .collect();
-        let s = Summary::from_values(&v, 0.95);
-        let fix = |x: f64| if x.is_finite() { x } else { s.mean };
-        out.insert(
-            *name,
-            Estimate {
-                mean: s.mean,
-                ci_low: fix(s.ci_low),
-                ci_high: fix(s.ci_high),
-            },
-        );
+        let v: Vec<f64> = per_rep.iter().map(|m| m[k].1).collect();
+        out.insert(*name, Estimate::of(name, &v));
     }
     out
 }
@@ -569,12 +753,22 @@ pub struct RunSummary {
     pub confidence: f64,
     /// All tiers.
     pub overall: EstimateSet,
-    /// Per tier.
+    /// Per tier, by receiving tier: each dossier at the tier whose desk received it.
     pub tiers: BTreeMap<&'static str, EstimateSet>,
-    /// Index scores.
+    /// Per tier, by competent tier: each dossier at the tier that resolves it.
+    pub competent_tiers: BTreeMap<&'static str, EstimateSet>,
+    /// Per tier, lateness charged to the tier holding each dossier when its
+    /// deadline passed (`late_rate` = late dossiers charged ÷ completed
+    /// dossiers that passed through the tier).
+    pub holder_tiers: BTreeMap<&'static str, EstimateSet>,
+    /// What `tiers`, `competent_tiers` and `holder_tiers` count.
+    pub bases: &'static str,
+    /// Index scores (per tier: by receiving tier).
     pub index: IndexSection,
-    /// Pools whose offered load reaches their capacity.
+    /// Pools whose offered load reaches their capacity, one entry per unit.
     pub overloaded: Vec<Overload>,
+    /// The same, grouped per (province, tier, pool): what the warnings say.
+    pub warnings: Vec<OverloadWarning>,
     /// Events processed, all replications.
     pub events: u64,
     /// Dossiers completed, all replications (warm-up included).
@@ -584,6 +778,9 @@ pub struct RunSummary {
     /// Units of the figures.
     pub units: &'static str,
 }
+
+/// What the three bases of per-tier and per-unit figures count.
+pub const BASES: &str = "receiving: each dossier counted at the unit whose desk received it; competent: each dossier counted at the unit competent to resolve it (a commune-filed land dossier resolved at the district counts at the district); holder: late dossiers charged to the unit holding the dossier when its deadline passed (the receiving unit at its desk and in transit from it, the competent unit from its in-tray to the result), over the completed dossiers that passed through the unit";
 
 /// The counting rule of `run`.
 pub const RUN_COUNTING_RULE: &str = "dossiers = dossiers completed (result ready for return); events = arrivals and service and delay completions processed by the kernel (staff are always on duty; effort elapses in working time, so there are no capacity events)";
@@ -601,6 +798,8 @@ pub fn summarise(
     let mut tiers = BTreeMap::new();
     let ip = &sc.index;
     let mut index_tiers = BTreeMap::new();
+    let mut competent_tiers = BTreeMap::new();
+    let mut holder_tiers = BTreeMap::new();
     for t in Tier::ALL {
         let in_tier: Vec<&Scope> = all.iter().filter_map(|s| s.tiers.get(&t)).collect();
         if in_tier.is_empty() {
@@ -611,6 +810,16 @@ pub fn summarise(
         let off = offered_online(sc, Some(t));
         let im: Vec<Metrics> = in_tier.iter().map(|s| s.index_metrics(off, ip)).collect();
         index_tiers.insert(t.name(), index_summary(&im, ip));
+        let held: Vec<Metrics> = in_tier.iter().map(|s| s.holder_metrics(per_year)).collect();
+        holder_tiers.insert(t.name(), estimates(&held));
+        let comp: Vec<Metrics> = all
+            .iter()
+            .filter_map(|s| s.competent_tiers.get(&t))
+            .map(|s| s.metrics(per_year))
+            .collect();
+        if comp.len() == all.len() {
+            competent_tiers.insert(t.name(), estimates(&comp));
+        }
     }
     let off = offered_online(sc, None);
     let index_overall: Vec<Metrics> = all
@@ -652,57 +861,102 @@ pub fn summarise(
         confidence: 0.95,
         overall: estimates(&overall),
         tiers,
+        competent_tiers,
+        holder_tiers,
+        bases: BASES,
         index,
         overloaded: overloaded.to_vec(),
+        warnings: overload_warnings(sc, overloaded),
         events: reps.iter().flatten().map(|r| r.events).sum(),
         dossiers: reps.iter().flatten().map(|r| r.dossiers).sum(),
         counting_rule: RUN_COUNTING_RULE,
-        units: "received and resolved: dossiers per year; rates: fractions in [0, 1]; turnaround: working days (citizen time excluded); desk wait: minutes, in-person dossiers at their first visit; utilisation: effort minutes over on-duty server minutes",
+        units: "received and resolved: dossiers per year; rates: fractions in [0, 1]; turnaround: working days of the legal calendar (citizen time excluded); counter wait: minutes, in-person citizens at their first visit; utilisation: effort minutes over on-duty server minutes (each pool's service hours); intervals: 95% Student-t across replications, clipped to the metric's range, null with one replication",
     }
 }
 
-/// The long-format metrics table (`metrics.csv`): one row per replication, scope and metric.
+/// The long-format metrics table (`metrics.csv`): one row per replication,
+/// scope and metric. Tier and unit rows come on three bases (`basis`:
+/// `receiving`, `competent`, `holder`, see [`BASES`]); overall, procedure
+/// and channel rows leave `basis` blank.
 pub fn metrics_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
     let per_year = 365.0 / f64::from(sc.horizon_days);
     let mut out =
-        String::from("scenario,replication,scope,tier,unit,procedure,channel,metric,value\n");
+        String::from("scenario,replication,scope,basis,tier,unit,procedure,channel,metric,value\n");
     let name = csv_field(&sc.name);
     for (r, runs) in reps.iter().enumerate() {
         let s = scopes(sc, runs);
-        let mut rows = |scope: &str, tier: &str, unit: &str, proc: &str, ch: &str, m: Metrics| {
-            for (metric, value) in m {
-                out.push_str(&format!(
-                    "{name},{r},{scope},{tier},{},{},{ch},{metric},{}\n",
-                    csv_field(unit),
-                    csv_field(proc),
-                    csv_num(value)
-                ));
-            }
-        };
+        let mut rows =
+            |scope: &str, basis: &str, tier: &str, unit: &str, proc: &str, ch: &str, m: Metrics| {
+                for (metric, value) in m {
+                    out.push_str(&format!(
+                        "{name},{r},{scope},{basis},{tier},{},{},{ch},{metric},{}\n",
+                        csv_field(unit),
+                        csv_field(proc),
+                        csv_num(value)
+                    ));
+                }
+            };
         let mut overall = s.overall.metrics(per_year);
         overall.extend(s.overall.index_metrics(offered_online(sc, None), &sc.index));
-        rows("overall", "", "", "", "", overall);
+        rows("overall", "", "", "", "", "", overall);
         for (t, sc_) in &s.tiers {
             let mut m = sc_.metrics(per_year);
             m.extend(sc_.index_metrics(offered_online(sc, Some(*t)), &sc.index));
-            rows("tier", t.name(), "", "", "", m);
+            rows("tier", "receiving", t.name(), "", "", "", m);
         }
-        for (prov, unit, t, sc_) in &s.units {
+        for (t, sc_) in &s.competent_tiers {
             rows(
-                "unit",
+                "tier",
+                "competent",
                 t.name(),
-                &format!("{prov}/{unit}"),
+                "",
                 "",
                 "",
                 sc_.metrics(per_year),
             );
         }
+        for (t, sc_) in &s.tiers {
+            rows(
+                "tier",
+                "holder",
+                t.name(),
+                "",
+                "",
+                "",
+                sc_.holder_metrics(per_year),
+            );
+        }
+        for (basis, units) in [("receiving", &s.units), ("competent", &s.competent_units)] {
+            for (prov, unit, t, sc_) in units {
+                rows(
+                    "unit",
+                    basis,
+                    t.name(),
+                    &format!("{prov}/{unit}"),
+                    "",
+                    "",
+                    sc_.metrics(per_year),
+                );
+            }
+        }
+        for (prov, unit, t, sc_) in &s.units {
+            rows(
+                "unit",
+                "holder",
+                t.name(),
+                &format!("{prov}/{unit}"),
+                "",
+                "",
+                sc_.holder_metrics(per_year),
+            );
+        }
         for (id, t, sc_) in &s.procedures {
-            rows("procedure", t.name(), "", id, "", sc_.metrics(per_year));
+            rows("procedure", "", t.name(), "", id, "", sc_.metrics(per_year));
         }
         for (t, ch, sc_) in &s.channels {
             rows(
                 "channel",
+                "",
                 t.name(),
                 "",
                 "",

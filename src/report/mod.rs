@@ -136,27 +136,47 @@ pub fn validation_table(r: &crate::experiment::validate::Report) -> String {
     )
 }
 
-/// The per-node table `network` prints, with 95% half-widths.
+/// The per-node table `network` prints, with 95% half-widths: throughput,
+/// wait, P(wait), sojourn, queue length and utilisation; in a multi-class
+/// network, one row per class under each node.
 pub fn network_table(s: &crate::experiment::NetworkSummary) -> String {
-    let ci = |x: &crate::stats::Summary| format!("{} ± {}", num(x.mean, 4), num(x.half_width(), 2));
-    let rows: Vec<Vec<String>> = s
-        .nodes
-        .iter()
-        .map(|n| {
-            vec![
-                n.name.clone(),
-                ci(&n.throughput),
-                ci(&n.wait),
-                ci(&n.sojourn),
-                ci(&n.queue),
-                ci(&n.utilisation),
-            ]
-        })
-        .collect();
+    let ci = |x: &crate::stats::Summary| {
+        if !x.mean.is_finite() {
+            "-".into()
+        } else if x.n < 2 || !x.half_width().is_finite() {
+            format!("{} (n = {})", num(x.mean, 4), x.n)
+        } else {
+            format!("{} ± {}", num(x.mean, 4), num(x.half_width(), 2))
+        }
+    };
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for n in &s.nodes {
+        rows.push(vec![
+            n.name.clone(),
+            ci(&n.throughput),
+            ci(&n.wait),
+            ci(&n.p_wait),
+            ci(&n.sojourn),
+            ci(&n.queue),
+            ci(&n.utilisation),
+        ]);
+        for c in &n.classes {
+            rows.push(vec![
+                format!("  {} / {}", n.name, c.name),
+                ci(&c.throughput),
+                ci(&c.wait),
+                ci(&c.p_wait),
+                ci(&c.sojourn),
+                String::new(),
+                String::new(),
+            ]);
+        }
+    }
     let h = [
         ("node", Align::Left),
         ("throughput", Align::Right),
         ("wait", Align::Right),
+        ("P(wait)", Align::Right),
         ("sojourn", Align::Right),
         ("queue (Lq)", Align::Right),
         ("utilisation", Align::Right),
@@ -171,8 +191,33 @@ pub fn network_table(s: &crate::experiment::NetworkSummary) -> String {
     )
 }
 
-/// The per-tier table `run` prints: received, resolved, late rate with its
-/// CI, online rate, turnaround, desk wait and specialist utilisation.
+/// A mean with its 95% interval as `mean [low, high]` in the given scale
+/// and decimals, or `mean (n = 1, no interval)` without one.
+pub fn with_interval(e: &crate::model::run::Estimate, scale: f64, decimals: usize) -> String {
+    if !e.mean.is_finite() {
+        return "-".into();
+    }
+    if e.has_interval() {
+        format!(
+            "{:.d$} [{:.d$}, {:.d$}]",
+            scale * e.mean,
+            scale * e.ci_low,
+            scale * e.ci_high,
+            d = decimals
+        )
+    } else {
+        format!(
+            "{:.d$} (n = {}, no interval)",
+            scale * e.mean,
+            e.n,
+            d = decimals
+        )
+    }
+}
+
+/// The per-tier table `run` prints (by receiving tier): received, resolved,
+/// late rate with its CI, online rate, turnaround, counter wait and
+/// specialist utilisation; then the late rate on each basis and the index scores.
 pub fn run_table(s: &crate::model::run::RunSummary) -> String {
     let rows: Vec<Vec<String>> = s
         .tiers
@@ -183,46 +228,66 @@ pub fn run_table(s: &crate::model::run::RunSummary) -> String {
             let g = |k: &str| m.get(k).copied();
             let mean = |k: &str, sig: usize| g(k).map_or("-".into(), |e| num(e.mean, sig));
             let pct = |k: &str| g(k).map_or("-".into(), |e| format!("{:.1}%", 100.0 * e.mean));
-            let late = g("late_rate").map_or("-".into(), |e| {
-                format!(
-                    "{:.2}% [{:.2}, {:.2}]",
-                    100.0 * e.mean,
-                    100.0 * e.ci_low,
-                    100.0 * e.ci_high
-                )
-            });
             vec![
                 name,
                 g("received").map_or("-".into(), |e| format!("{:.0}", e.mean)),
                 g("resolved").map_or("-".into(), |e| format!("{:.0}", e.mean)),
-                late,
+                g("late_rate").map_or("-".into(), |e| with_interval(&e, 100.0, 2)),
                 pct("online_rate"),
-                mean("turnaround_days_mean", 3),
-                mean("desk_wait_min_mean", 3),
+                mean("turnaround_mean_days", 3),
+                mean("counter_wait_mean_min", 3),
                 pct("utilisation_specialists"),
             ]
         })
         .collect();
     let h = [
-        ("tier", Align::Left),
+        ("receiving tier", Align::Left),
         ("received/yr", Align::Right),
         ("resolved/yr", Align::Right),
-        ("late rate [95% CI]", Align::Right),
+        ("late rate % [95% CI]", Align::Right),
         ("online", Align::Right),
         ("turnaround (wd)", Align::Right),
-        ("desk wait (min)", Align::Right),
+        ("counter wait (min)", Align::Right),
         ("specialists busy", Align::Right),
     ];
     let mut out = table(&h, &rows);
+    // The late rate on each basis: where dossiers are filed, resolved, and where they went late.
+    let late = |set: Option<&crate::model::run::EstimateSet>| {
+        set.and_then(|m| m.get("late_rate"))
+            .map_or("-".into(), |e| with_interval(e, 100.0, 2))
+    };
+    let rows: Vec<Vec<String>> = s
+        .tiers
+        .keys()
+        .map(|t| {
+            vec![
+                t.to_string(),
+                late(s.tiers.get(t)),
+                late(s.competent_tiers.get(t)),
+                late(s.holder_tiers.get(t)),
+            ]
+        })
+        .collect();
+    let h = [
+        ("tier", Align::Left),
+        ("late % by receiving", Align::Right),
+        ("by competent", Align::Right),
+        ("charged to holder", Align::Right),
+    ];
+    out.push('\n');
+    out.push_str(&table(&h, &rows));
+    out.push_str(
+        "receiving: where the dossier was filed; competent: the tier that resolves it; \
+         holder: late dossiers charged to the tier holding them when the deadline passed, \
+         over the dossiers that passed through it\n",
+    );
     let ix = &s.index;
     let row = |name: &str, i: &crate::model::run::IndexSummary| {
         format!(
-            "{name:<9} 766 index {:.1} [{:.1}, {:.1}] ({})   PAR procedure criteria {:.1}% (group {})   satisfaction {:.1}%\n",
-            i.i766.total.mean,
-            i.i766.total.ci_low,
-            i.i766.total.ci_high,
+            "{name:<9} 766 index {} ({})   PAR procedure criteria {}% (group {})   satisfaction {:.1}%\n",
+            with_interval(&i.i766.total, 1.0, 1),
             i.i766.band,
-            100.0 * i.par_tthc.mean,
+            with_interval(&i.par_tthc, 100.0, 1),
             i.par_group,
             100.0 * i.satisfaction.mean
         )

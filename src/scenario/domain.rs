@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{FieldError, ScenarioError, parse_table, typed, typed_array};
-use crate::calendar::{Period, WorkCalendar, default_week};
+use crate::calendar::{WorkCalendar, default_week};
 use crate::engine::{Dist, Streams};
 
 /// An administrative tier.
@@ -145,8 +146,11 @@ pub struct RawProcedure {
     pub incomplete_at_appraisal: f64,
     /// Calendar days the citizen takes to supplement.
     pub supplement_days: Option<Dist>,
-    /// Desk effort, minutes.
+    /// Desk effort for a dossier at the counter (in person or by post), minutes.
     pub desk_minutes: Dist,
+    /// Desk effort to check an online dossier from the electronic in-tray,
+    /// minutes (default: the same as `desk_minutes`).
+    pub online_check_minutes: Option<Dist>,
     /// Specialist effort, minutes.
     pub appraisal_minutes: Dist,
     /// Leader effort, minutes.
@@ -233,9 +237,13 @@ pub struct RawProvince {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCalendar {
-    /// Open on Saturday mornings.
+    /// The one-stop desks (clerks) serve citizens on Saturday mornings,
+    /// 07:30–11:30. Service hours only: deadlines still count Monday–Friday.
     #[serde(default)]
     pub saturday_morning: bool,
+    /// The back office (specialists and leaders) also works Saturday mornings.
+    #[serde(default)]
+    pub saturday_back_office: bool,
     /// Extra holidays (YYYY-MM-DD).
     #[serde(default)]
     pub holidays: Vec<String>,
@@ -319,8 +327,10 @@ pub struct Procedure {
     pub incomplete_at_appraisal: f64,
     /// Citizen's supplement time, calendar days.
     pub supplement_days: Dist,
-    /// Desk effort, minutes.
+    /// Desk effort at the counter, minutes.
     pub desk_minutes: Dist,
+    /// Desk effort to check an online dossier from the in-tray, minutes.
+    pub online_check_minutes: Dist,
     /// Specialist effort, minutes.
     pub appraisal_minutes: Dist,
     /// Leader effort, minutes.
@@ -409,6 +419,55 @@ pub struct Profiles {
     pub online_hour: [f64; 24],
 }
 
+/// The calendars of a scenario, kept apart (DESIGN §3.1).
+///
+/// The **legal calendar** (Monday–Friday office hours, less public holidays,
+/// plus official make-up days) counts deadlines, apologies, the 15:00
+/// cut-off, citizen time excluded from the clock, liên thông transfers and
+/// turnaround. Each pool's **service hours** say when its staff work: effort
+/// elapses in them, in-person dossiers arrive in the desk's hours, and
+/// utilisation is measured against them. Opening on Saturday adds service
+/// hours; it never makes Saturday a working day for a deadline.
+#[derive(Clone, Debug)]
+pub struct Calendars {
+    /// The legal calendar.
+    pub legal: Arc<WorkCalendar>,
+    /// Service hours of each pool, in [`crate::model::POOLS`] order (clerks, specialists, leaders).
+    pub service: [Arc<WorkCalendar>; 3],
+}
+
+impl Calendars {
+    /// Every pool works the legal calendar's hours.
+    pub fn new(legal: WorkCalendar) -> Self {
+        let legal = Arc::new(legal);
+        Self {
+            service: [legal.clone(), legal.clone(), legal.clone()],
+            legal,
+        }
+    }
+
+    /// The desk's (clerks') service hours: when citizens can come to the counter.
+    pub fn desk(&self) -> &WorkCalendar {
+        &self.service[0]
+    }
+
+    /// Opens Saturday mornings (07:30–11:30) for the desk and, with
+    /// `back_office`, for specialists and leaders; never closes what is open.
+    pub fn open_saturday(&mut self, desk: bool, back_office: bool) {
+        if !desk && !back_office {
+            return;
+        }
+        let mut saturday = (*self.legal).clone();
+        saturday.set_saturday_morning(true);
+        let saturday = Arc::new(saturday);
+        for (k, cal) in self.service.iter_mut().enumerate() {
+            if (k == 0 && desk) || (k > 0 && back_office) {
+                *cal = saturday.clone();
+            }
+        }
+    }
+}
+
 /// A validated one-stop scenario.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -424,8 +483,8 @@ pub struct Scenario {
     pub replications: u64,
     /// Master seed.
     pub seed: u64,
-    /// Working calendar.
-    pub calendar: WorkCalendar,
+    /// The legal calendar and each pool's service hours.
+    pub calendars: Calendars,
     /// Seasonal profiles.
     pub profiles: Profiles,
     /// Procedure catalogue.
@@ -1032,6 +1091,17 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
             .unwrap_or(Dist::Exponential { mean: 5.0 });
         dist_ok(&mut errors, &at("supplement_days"), &supplement_days);
         dist_ok(&mut errors, &at("desk_minutes"), &p.desk_minutes);
+        let online_check_minutes = p
+            .online_check_minutes
+            .clone()
+            .unwrap_or_else(|| p.desk_minutes.clone());
+        if p.online_check_minutes.is_some() {
+            dist_ok(
+                &mut errors,
+                &at("online_check_minutes"),
+                &online_check_minutes,
+            );
+        }
         dist_ok(&mut errors, &at("appraisal_minutes"), &p.appraisal_minutes);
         dist_ok(&mut errors, &at("approval_minutes"), &p.approval_minutes);
         let handoff_days = p.handoff_days.clone().unwrap_or(Dist::constant(0.0));
@@ -1059,6 +1129,7 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
             incomplete_at_appraisal: p.incomplete_at_appraisal,
             supplement_days,
             desk_minutes: p.desk_minutes.clone(),
+            online_check_minutes,
             appraisal_minutes: p.appraisal_minutes.clone(),
             approval_minutes: p.approval_minutes.clone(),
             handoff_days,
@@ -1114,7 +1185,9 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
             errors,
         });
     };
-    let week: [Vec<Period>; 7] = default_week(raw_cal.saturday_morning);
+    let legal = WorkCalendar::new(start, default_week(false), holidays, make_up);
+    let mut calendars = Calendars::new(legal);
+    calendars.open_saturday(raw_cal.saturday_morning, raw_cal.saturday_back_office);
     Ok(Scenario {
         name,
         start,
@@ -1122,7 +1195,7 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
         horizon_days: horizon_days as u32,
         replications: replications as u64,
         seed,
-        calendar: WorkCalendar::new(start, week, holidays, make_up),
+        calendars,
         profiles,
         procedures,
         provinces,

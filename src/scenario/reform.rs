@@ -59,8 +59,13 @@ pub enum Reform {
         /// Factor to multiply each matching pool by (rounded, at least 1).
         scale: Option<f64>,
     },
-    /// Open on Saturday mornings.
-    SaturdayOpening {},
+    /// Open the one-stop desks on Saturday mornings (07:30–11:30): service
+    /// hours only; deadlines still count Monday–Friday working days.
+    SaturdayOpening {
+        /// Specialists and leaders work Saturday mornings too (default false: the desk only).
+        #[serde(default)]
+        back_office: bool,
+    },
     /// Raise online uptake: move shares from the counter to online, or upgrade partial to full online.
     OnlineUptake {
         /// Only these procedures (default: all).
@@ -352,7 +357,9 @@ impl Reform {
                     )));
                 }
             }
-            Reform::SaturdayOpening {} => sc.calendar.set_saturday_morning(true),
+            Reform::SaturdayOpening { back_office } => {
+                sc.calendars.open_saturday(true, *back_office)
+            }
             Reform::OnlineUptake {
                 procedures,
                 scale,

@@ -28,7 +28,7 @@ fn fingerprint(threads: usize) -> String {
     )
     .unwrap();
     // Debug formatting prints every f64 exactly (shortest round-trip form).
-    format!("{results:?}\n{:?}", summarise(&results, 7, 0.95))
+    format!("{results:?}\n{:?}", summarise(&results, &[], 7, 0.95))
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod queue_fuzz;
 mod reform;
 mod sweep;
 mod theory;
+mod truth;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

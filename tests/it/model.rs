@@ -29,12 +29,12 @@ fn the_embedded_baseline_runs_and_writes_summary_and_metrics() {
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
     for col in [
-        "tier",
+        "receiving tier",
         "received/yr",
-        "late rate [95% CI]",
+        "late rate % [95% CI]",
         "online",
         "turnaround (wd)",
-        "desk wait (min)",
+        "counter wait (min)",
         "specialists busy",
     ] {
         assert!(stdout.contains(col), "missing column {col} in\n{stdout}");
@@ -50,8 +50,8 @@ fn the_embedded_baseline_runs_and_writes_summary_and_metrics() {
         "late_rate",
         "on_time_rate",
         "online_rate",
-        "turnaround_days_mean",
-        "desk_wait_min_mean",
+        "turnaround_mean_days",
+        "counter_wait_mean_min",
         "utilisation_specialists",
     ] {
         for scope in [
@@ -72,12 +72,16 @@ fn the_embedded_baseline_runs_and_writes_summary_and_metrics() {
     let late = v["overall"]["late_rate"]["mean"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&late));
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
-    assert!(
-        csv.starts_with("scenario,replication,scope,tier,unit,procedure,channel,metric,value\n")
-    );
-    assert!(csv.contains("baseline,1,unit,commune,seed-province/commune-82,,,late_rate,"));
-    assert!(csv.contains(",procedure,district,,d-land,,late_rate,"));
-    assert!(csv.contains(",channel,commune,,,online_full,received,"));
+    assert!(csv.starts_with(
+        "scenario,replication,scope,basis,tier,unit,procedure,channel,metric,value\n"
+    ));
+    for basis in ["receiving", "competent", "holder"] {
+        assert!(csv.contains(&format!(
+            "baseline,1,unit,{basis},commune,seed-province/commune-82,,,late_rate,"
+        )));
+    }
+    assert!(csv.contains(",procedure,,district,,d-land,,late_rate,"));
+    assert!(csv.contains(",channel,,commune,,,online_full,received,"));
     // No temporary files are left behind.
     let names: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
@@ -224,8 +228,13 @@ fn an_overloaded_scenario_says_which_pool_and_stops_at_its_memory_bound() {
     ]);
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
-        e.contains("warning: tiny / district-1 / specialists: offered load is"),
+        e.contains("warning: tiny / district / specialists: 2 of 2 units overloaded"),
         "{e}"
+    );
+    assert_eq!(
+        e.matches("warning:").count(),
+        1,
+        "one warning per pool: {e}"
     );
     assert!(e.contains("more than 1000 customers in the network"), "{e}");
     assert_eq!(o.status.code(), Some(2));
