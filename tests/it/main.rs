@@ -3,6 +3,7 @@
 mod cli;
 mod determinism;
 mod engine;
+mod laws;
 mod model;
 mod queue_fuzz;
 mod reform;
