@@ -368,8 +368,6 @@ pub fn check(current: &Suite, stored: &Suite, tolerance_pct: f64, subset: bool) 
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn a_stored_answer_reads_back_bit_for_bit() {
         // serde_json's default float parser is not correctly rounded: this
