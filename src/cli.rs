@@ -39,7 +39,7 @@ enum Command {
         /// Overwrite the files of a non-empty output folder.
         #[arg(long)]
         force: bool,
-        /// Queue discipline of every staff pool (default: the scenario's, FIFO unless it says otherwise).
+        /// Queue discipline of the specialists and leaders (default: the scenario's, FIFO unless it says otherwise); the desk always serves the counter first.
         #[arg(long, value_enum)]
         queue: Option<QueueArg>,
         /// Hide the progress bar.

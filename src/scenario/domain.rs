@@ -283,7 +283,8 @@ pub struct RawModel {
     /// Memory bound: most dossiers in flight in one province before the run stops.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: i64,
-    /// Queue discipline of every pool: `fifo` (default) or `edf`.
+    /// Queue discipline of the specialists and leaders: `fifo` (default) or
+    /// `edf`; the desk always serves the counter before the online in-tray.
     #[serde(default)]
     pub queue: QueueKind,
 }

@@ -85,7 +85,8 @@ pub enum Reform {
         /// Multiply the probabilities of incompleteness (desk and appraisal) by this, in [0, 1].
         incomplete_scale: f64,
     },
-    /// Serve every pool earliest-deadline-first.
+    /// Serve the specialists and leaders earliest-deadline-first (the desk keeps
+    /// the counter before the online in-tray).
     EdfQueues {},
     /// Abolish the district tier (as on 1 July 2025): every district
     /// procedure moves to the commune or the province tier (per procedure,
