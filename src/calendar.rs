@@ -253,6 +253,15 @@ struct Table {
 
 /// Days whose pattern is precomputed (about 16 years); later days are computed on demand.
 const CACHE_DAYS: i64 = 6000;
+
+/// The day no walk goes past (about 56 years after the start, far after the
+/// end of any run, whose horizon and warm-up are at most 11 years): an
+/// answer that would lie later is this day's midnight instead, so that no
+/// input, however large, makes working-time arithmetic loop for long.
+pub const FAR_DAY: i64 = CACHE_DAYS + 40 * 366;
+
+/// [`FAR_DAY`]'s midnight, minutes: later than any event of any run.
+pub const FAR: f64 = FAR_DAY as f64 * DAY;
 const NO_PERIODS: &[Period] = &[];
 
 /// Default office hours: Monday–Friday 07:30–11:30 and 13:30–17:00.
@@ -392,9 +401,16 @@ impl WorkCalendar {
         self.start
     }
 
-    /// The date of day index `day` (0 = the start date).
+    /// The date of day index `day` (0 = the start date), saturating at the
+    /// first and last dates the calendar library knows.
     pub fn date(&self, day: i64) -> NaiveDate {
-        self.start + Duration::days(day)
+        Duration::try_days(day)
+            .and_then(|d| self.start.checked_add_signed(d))
+            .unwrap_or(if day > 0 {
+                NaiveDate::MAX
+            } else {
+                NaiveDate::MIN
+            })
     }
 
     /// The day index of `t` minutes.
@@ -440,8 +456,11 @@ impl WorkCalendar {
 
     fn next_open_by_days(&self, t: f64) -> f64 {
         let mut day = Self::day_of(t);
+        if day >= FAR_DAY {
+            return t.max(FAR);
+        }
         let mut m = t - day as f64 * DAY;
-        loop {
+        while day < FAR_DAY {
             for p in self.periods(day) {
                 if m < f64::from(p.end) {
                     return day as f64 * DAY + m.max(f64::from(p.start));
@@ -450,6 +469,7 @@ impl WorkCalendar {
             day += 1;
             m = 0.0;
         }
+        FAR
     }
 
     /// The instant `minutes` of working time after `t` (working time
@@ -457,6 +477,9 @@ impl WorkCalendar {
     #[inline]
     pub fn add_working_minutes(&self, t: f64, minutes: f64) -> f64 {
         let mut left = minutes.max(0.0);
+        if !left.is_finite() {
+            return t.max(FAR);
+        }
         let Some(mut i) = self.interval_after(t) else {
             return self.add_working_minutes_by_days(t, left);
         };
@@ -493,8 +516,11 @@ impl WorkCalendar {
     fn add_working_minutes_by_days(&self, t: f64, minutes: f64) -> f64 {
         let mut left = minutes.max(0.0);
         let mut day = Self::day_of(t);
+        if day >= FAR_DAY || !t.is_finite() {
+            return t.max(FAR);
+        }
         let mut m = t - day as f64 * DAY;
-        loop {
+        while day < FAR_DAY {
             for p in self.periods(day) {
                 let (s, e) = (f64::from(p.start), f64::from(p.end));
                 if m >= e {
@@ -510,6 +536,7 @@ impl WorkCalendar {
             day += 1;
             m = 0.0;
         }
+        FAR
     }
 
     /// Working minutes in `[a, b)` (0 when `b ≤ a`).
@@ -525,7 +552,7 @@ impl WorkCalendar {
     }
 
     fn working_minutes_between_by_days(&self, a: f64, b: f64) -> f64 {
-        let (da, db) = (Self::day_of(a), Self::day_of(b));
+        let (da, db) = (Self::day_of(a).max(-FAR_DAY), Self::day_of(b).min(FAR_DAY));
         let mut total = 0.0;
         for day in da..=db {
             let base = day as f64 * DAY;
@@ -553,12 +580,12 @@ impl WorkCalendar {
     }
 
     fn add_working_days_by_days(&self, day: i64, n: u32) -> i64 {
-        let mut d = day;
-        while !self.is_working_day(d) {
+        let mut d = day.min(FAR_DAY);
+        while !self.is_working_day(d) && d < FAR_DAY {
             d += 1;
         }
         let mut left = n;
-        while left > 0 {
+        while left > 0 && d < FAR_DAY {
             d += 1;
             if self.is_working_day(d) {
                 left -= 1;

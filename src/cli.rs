@@ -430,6 +430,7 @@ fn cmd_run(
         None => motcua::engine::Discipline::Fifo,
     };
     let prepared = run::prepare(&sc, discipline)?;
+    prepared.check_replications(reps)?;
     for w in prepared.warnings() {
         eprintln!(
             "warning: {w} (memory is bounded by model.max_in_flight = {})",

@@ -100,11 +100,25 @@ impl Arrivals {
                     Err(errors)
                 }
             }
-            Arrivals::Renewal { interarrival } => interarrival.validate().map_err(|es| {
-                es.into_iter()
-                    .map(|e| bad(format!("interarrival.{}", e.field), e.message))
-                    .collect()
-            }),
+            Arrivals::Renewal { interarrival } => {
+                interarrival.validate().map_err(|es| {
+                    es.into_iter()
+                        .map(|e| bad(format!("interarrival.{}", e.field), e.message))
+                        .collect::<Vec<_>>()
+                })?;
+                // Gaps of mean 0 would create arrivals without end at one instant.
+                if interarrival.mean() > 0.0 {
+                    Ok(())
+                } else {
+                    Err(vec![bad(
+                        "interarrival".into(),
+                        format!(
+                            "must have a mean gap > 0 (got {}); arrivals would never advance time",
+                            interarrival.mean()
+                        ),
+                    )])
+                }
+            }
         }
     }
 

@@ -78,6 +78,9 @@ pub enum Dist {
     },
 }
 
+/// Most values of an empirical distribution.
+pub const MAX_EMPIRICAL_VALUES: usize = 100_000;
+
 /// Why a distribution's parameters are invalid; the message names the
 /// parameter, what was expected and what was given.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -185,6 +188,15 @@ impl Dist {
                 if values.is_empty() {
                     check(Err(err("values", "must list at least one value")));
                 }
+                if values.len() > MAX_EMPIRICAL_VALUES {
+                    check(Err(err(
+                        "values",
+                        format!(
+                            "at most {MAX_EMPIRICAL_VALUES} values (got {})",
+                            values.len()
+                        ),
+                    )));
+                }
                 if values.len() != weights.len() {
                     check(Err(err(
                         "weights",
@@ -207,6 +219,19 @@ impl Dist {
             }
         }
         if errors.is_empty() {
+            // Valid one by one, the parameters must also make a samplable
+            // distribution with a finite mean (e.g. a lognormal whose sd is
+            // 10³⁰⁰ times its mean is not).
+            self.build()?;
+            let (m, v) = (self.mean(), self.variance());
+            if !(m.is_finite() && v.is_finite()) {
+                return Err(vec![err(
+                    "parameters",
+                    format!(
+                        "give a distribution with a finite mean and variance (mean {m}, variance {v}); lower the sd or the values"
+                    ),
+                )]);
+            }
             Ok(())
         } else {
             Err(errors)
@@ -273,7 +298,17 @@ impl Dist {
     /// Builds the fast sampler, validating the parameters first.
     pub fn sampler(&self) -> Result<Sampler, Vec<DistError>> {
         self.validate()?;
-        let one = |e: String| vec![err("parameters", e)];
+        self.build()
+    }
+
+    /// Builds the sampler of parameters that are valid one by one.
+    fn build(&self) -> Result<Sampler, Vec<DistError>> {
+        let one = |e: String| {
+            vec![err(
+                "parameters",
+                format!("cannot be sampled: {e}; choose less extreme parameters"),
+            )]
+        };
         Ok(match self {
             Dist::Constant { value } => Sampler::Constant(*value),
             Dist::Exponential { mean } => Sampler::Exponential(*mean),

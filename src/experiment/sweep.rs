@@ -32,7 +32,7 @@ use crate::engine::{Discipline, Streams, mix64};
 use crate::model::run::{Metrics, OverloadWarning, estimates, offered_online, prepare, scopes};
 use crate::report::{write_atomic, write_atomic_with};
 use crate::scenario::domain::RawChain;
-use crate::scenario::{FieldError, ScenarioError, parse_table, read, typed, typed_array};
+use crate::scenario::{FieldError, Origin, ScenarioError, parse_table, read, typed, typed_array};
 
 /// A linear range of axis values.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -211,8 +211,8 @@ fn check_path(
 
 /// Reads and validates a sweep file; `force` allows more than [`MAX_POINTS`] points.
 pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
-    let text = read(path)?;
-    let mut table = parse_table(path, &text)?;
+    let text = read(path, Origin::Named)?;
+    let mut table = parse_table(path, &text, Origin::Named)?;
     let mut errors = Vec::new();
     let invalid = |errors| ScenarioError::Invalid {
         path: path.to_owned(),
@@ -257,20 +257,25 @@ pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
         return Err(invalid(errors));
     };
     let base_path = path.parent().unwrap_or(Path::new("")).join(&base);
-    let base_text = match std::fs::read_to_string(&base_path) {
+    let base_text = match read(&base_path, Origin::Referenced) {
         Ok(t) => t,
         Err(e) => {
+            let why = match e {
+                ScenarioError::Io { source, .. } => source.to_string(),
+                ScenarioError::Refused { why, .. } => why,
+                other => other.to_string(),
+            };
             errors.push(FieldError::new(
                 "base",
                 format!(
-                    "cannot read `{}`: {e}; the path is relative to the sweep file",
+                    "cannot read `{}`: {why}; the path is relative to the sweep file",
                     base_path.display()
                 ),
             ));
             return Err(invalid(errors));
         }
     };
-    let chain = RawChain::read(&base_path, &base_text)?;
+    let chain = RawChain::read(&base_path, &base_text, Origin::Referenced)?;
     let known = chain.numeric_paths();
     let mut paths = Vec::new();
     let mut values = Vec::new();

@@ -83,14 +83,10 @@ pub const WORKING_DAY_MINUTES: f64 = 450.0;
 /// The three staff pools of a unit.
 pub const POOLS: [&str; 3] = ["clerks", "specialists", "leaders"];
 
-/// The engine class of procedure `p` filed online (`online`) or at the counter.
-///
-/// Two classes per procedure: the desk serves the counter class (priority 0)
-/// before the online in-tray class (priority 1).
-#[inline(always)]
-pub fn class_of(p: usize, online: bool) -> u32 {
-    (2 * p + usize::from(online)) as u32
-}
+/// The engine class of a dossier filed at the counter (in person, by post): served first at the desk.
+pub const COUNTER: u32 = 0;
+/// The engine class of a dossier filed online: checked from the in-tray in the clerks' slack time.
+pub const ONLINE: u32 = 1;
 
 /// A province compiled for the engine.
 pub struct CompiledProvince {
@@ -115,16 +111,23 @@ pub struct CompiledProvince {
     /// The (receiving, competent) unit pairs of liên thông cells, in cell order.
     pub pairs: Vec<(u32, u32)>,
     supplement: Vec<Sampler>,
-    /// Effort samplers per class and pool (working minutes): the desk's
-    /// entry is the counter check for counter classes and the online check
-    /// for online classes.
+    /// Effort samplers per procedure and pool (working minutes); the desk's is the counter check.
     effort: Vec<[Sampler; 3]>,
+    /// The desk's check of an online dossier from the in-tray, per procedure (working minutes).
+    online_check: Vec<Sampler>,
     /// Node → (unit, pool) for stations.
     station_of: Vec<Option<(u32, u8)>>,
     electronic: Sampler,
     paper: Sampler,
     /// Offered load per unit and pool (long-run busy servers over mean servers on duty).
     pub load: Vec<[f64; 3]>,
+    /// The end of the run, minutes.
+    end: f64,
+    /// Working minutes of each pool (and, last, of the legal calendar) over
+    /// the whole run, plus one: a duration drawn longer than this ends after
+    /// the run whatever its exact length, so it is cut to it (no output
+    /// changes, and no arithmetic meets a huge or infinite draw).
+    span: [f64; 4],
 }
 
 /// The first ancestor of `u` at tier `t` (or `u` itself).
@@ -271,39 +274,29 @@ impl CompiledProvince {
     ) -> Result<Self, Vec<NetworkError>> {
         let prov: &Province = &sc.provinces[pi];
         let np = sc.procedures.len();
-        let classes: Vec<Class> = sc
-            .procedures
-            .iter()
-            .flat_map(|p| {
-                [
-                    Class {
-                        name: format!("{}/counter", p.id),
-                        priority: 0,
-                        due: None,
-                    },
-                    Class {
-                        name: format!("{}/online", p.id),
-                        priority: 1,
-                        due: None,
-                    },
-                ]
-            })
-            .collect();
+        // Two classes: the counter (served first at the desk) and the online
+        // in-tray. The router knows each dossier's procedure and draws its
+        // effort itself, so the classes carry only the priority.
+        let classes: Vec<Class> = vec![
+            Class {
+                name: "counter".into(),
+                priority: 0,
+                due: None,
+            },
+            Class {
+                name: "online".into(),
+                priority: 1,
+                due: None,
+            },
+        ];
         let nc = classes.len();
         let mut nodes = Vec::new();
         let mut stations = Vec::new();
         for u in &prov.units {
             let mut ids = [0; 3];
             for (k, pool) in POOLS.iter().enumerate() {
-                let service = sc
-                    .procedures
-                    .iter()
-                    .flat_map(|p| match k {
-                        0 => [p.desk_minutes.clone(), p.online_check_minutes.clone()],
-                        1 => [p.appraisal_minutes.clone(), p.appraisal_minutes.clone()],
-                        _ => [p.approval_minutes.clone(), p.approval_minutes.clone()],
-                    })
-                    .collect();
+                // The router draws every effort (`service_time`); the node's own table is unused.
+                let service = vec![Dist::constant(0.0); nc];
                 ids[k] = nodes.len();
                 nodes.push(Node {
                     name: format!("{}/{}", u.name, pool),
@@ -447,16 +440,15 @@ impl CompiledProvince {
                 station_of[id] = Some((u as u32, k as u8));
             }
         }
-        let mut effort = Vec::with_capacity(nc);
+        let mut effort = Vec::with_capacity(np);
+        let mut online_check = Vec::with_capacity(np);
         for p in &sc.procedures {
-            let appraisal = sampler(&p.appraisal_minutes)?;
-            let approval = sampler(&p.approval_minutes)?;
             effort.push([
                 sampler(&p.desk_minutes)?,
-                appraisal.clone(),
-                approval.clone(),
+                sampler(&p.appraisal_minutes)?,
+                sampler(&p.approval_minutes)?,
             ]);
-            effort.push([sampler(&p.online_check_minutes)?, appraisal, approval]);
+            online_check.push(sampler(&p.online_check_minutes)?);
         }
         let routes = vec![vec![Vec::new(); nc]; nodes.len()];
         let network = Network::new_checked(classes, nodes, sources, routes, false)?;
@@ -485,10 +477,18 @@ impl CompiledProvince {
                 .map(|p| sampler(&p.supplement_days))
                 .collect::<Result<_, _>>()?,
             effort,
+            online_check,
             station_of,
             electronic: sampler(&sc.model.electronic_transfer_minutes)?,
             paper: sampler(&sc.model.paper_transfer_minutes)?,
             load,
+            end,
+            span: [
+                sc.calendars.service[0].working_minutes_between(0.0, end) + 1.0,
+                sc.calendars.service[1].working_minutes_between(0.0, end) + 1.0,
+                sc.calendars.service[2].working_minutes_between(0.0, end) + 1.0,
+                sc.calendars.legal.working_minutes_between(0.0, end) + 1.0,
+            ],
         })
     }
 
@@ -1102,7 +1102,7 @@ impl Router for DossierRouter<'_> {
             self.arena.push(d);
             self.live.push(true);
         }
-        c.class = class_of(usize::from(p), channel.online());
+        c.class = if channel.online() { ONLINE } else { COUNTER };
         if counted {
             let ch = Channel::ALL.iter().position(|x| *x == channel).unwrap_or(0);
             let m = self.month_of(now);
@@ -1219,14 +1219,20 @@ impl Router for DossierRouter<'_> {
             // dossier overnight).
             let k = usize::from(k);
             let hours = &*self.cal.service[k];
-            let rng = &mut self.arena[c.tag as usize].rng;
-            let mut effort = self.cp.effort[c.class as usize][k].sample(rng);
+            let d = &mut self.arena[c.tag as usize];
+            let sampler = if k == 0 && c.class == ONLINE {
+                &self.cp.online_check[d.proc as usize]
+            } else {
+                &self.cp.effort[d.proc as usize][k]
+            };
+            let mut effort = sampler.sample(&mut d.rng);
             // Work taken in hand after closing starts at the next opening.
             if let Some(sh) = &self.sc.model.shock
                 && (sh.start..sh.end).contains(&hours.next_open(now))
             {
                 effort /= sh.productivity;
             }
+            let effort = effort.min(self.cp.span[k]);
             if now >= self.warmup {
                 self.run.busy[u as usize][k] += effort;
             }
@@ -1235,20 +1241,22 @@ impl Router for DossierRouter<'_> {
         let d = self.arena[c.tag as usize].clone();
         if node == self.cp.handoff_node {
             // In-tray days elapse in the service hours of the pool the dossier waits for.
-            let hours = &*self.cal.service[if d.stage == Stage::HandoffToApproval {
+            let k = if d.stage == Stage::HandoffToApproval {
                 2
             } else {
                 1
-            }];
+            };
+            let hours = &*self.cal.service[k];
             let days = self.cp.handoff[d.proc as usize]
                 .as_ref()
                 .map_or(0.0, |s| s.sample(&mut self.arena[c.tag as usize].rng));
-            return Some(hours.add_working_minutes(now, days * WORKING_DAY_MINUTES) - now);
+            let minutes = (days * WORKING_DAY_MINUTES).min(self.cp.span[k]);
+            return Some(hours.add_working_minutes(now, minutes) - now);
         }
         if node == self.cp.citizen {
             let days =
                 self.cp.supplement[d.proc as usize].sample(&mut self.arena[c.tag as usize].rng);
-            let mut t = now + days * DAY;
+            let mut t = (now + days * DAY).min(self.cp.end + DAY);
             if d.channel.paper() {
                 // A paper supplement is brought to the counter in the desk's hours.
                 t = self.cal.desk().next_open(t);
@@ -1271,12 +1279,16 @@ impl Router for DossierRouter<'_> {
                     base,
                     self.cp
                         .electronic
-                        .sample(&mut self.arena[c.tag as usize].rng),
+                        .sample(&mut self.arena[c.tag as usize].rng)
+                        .min(self.cp.span[3]),
                 )
             }
             Transfer::Paper => legal.add_working_minutes(
                 now,
-                self.cp.paper.sample(&mut self.arena[c.tag as usize].rng),
+                self.cp
+                    .paper
+                    .sample(&mut self.arena[c.tag as usize].rng)
+                    .min(self.cp.span[3]),
             ),
         };
         Some(t - now)

@@ -38,6 +38,18 @@ pub enum ModelError {
     /// The thread pool could not be built.
     #[error("cannot start the worker threads: {0}; try a smaller --threads")]
     Threads(#[from] rayon::ThreadPoolBuildError),
+    /// The tallies of the run would not fit the memory limit.
+    #[error("{what} would hold about {mib} MiB of tallies, over the limit of {limit} MiB; {hint}")]
+    TooLarge {
+        /// What would be too large.
+        what: String,
+        /// Estimated size, MiB.
+        mib: u64,
+        /// The limit, MiB.
+        limit: u64,
+        /// What to do instead.
+        hint: &'static str,
+    },
 }
 
 /// A staff pool whose offered load reaches its capacity.
@@ -142,6 +154,8 @@ pub struct Prepared<'a> {
     /// Pools with ρ ≥ 1: their backlog grows without bound.
     pub overloaded: Vec<Overload>,
     cfg: RunConfig,
+    /// Estimated tally memory of one replication, bytes.
+    pub tally_bytes: u64,
 }
 
 /// Compiles every province of `sc`.
@@ -170,6 +184,25 @@ pub fn prepare(sc: &Scenario, discipline: Discipline) -> Result<Prepared<'_>, Mo
         }
         provinces.push(cp);
     }
+    let months = u64::from(sc.warmup_days + sc.horizon_days) / 28 + 2;
+    let tally_bytes: u64 = provinces
+        .iter()
+        .zip(&sc.provinces)
+        .map(|(cp, p)| {
+            let cells = cp.n_cells() as u64;
+            let counts = std::mem::size_of::<Counts>() as u64;
+            cells * (months + 1) * counts + p.units.len() as u64 * (months * 8 + 64) + 18 * 1202 * 8
+        })
+        .sum();
+    let limit = crate::scenario::limits::MAX_TALLY_BYTES;
+    if tally_bytes > limit / 4 {
+        return Err(ModelError::TooLarge {
+            what: "one replication".into(),
+            mib: tally_bytes >> 20,
+            limit: (limit / 4) >> 20,
+            hint: "shorten the horizon or split the scenario",
+        });
+    }
     let mut cfg = RunConfig::horizon(end, f64::from(sc.warmup_days) * DAY);
     cfg.max_in_flight = sc.model.max_in_flight;
     // Dossiers spend days in delays: one-minute buckets keep the event heap
@@ -183,10 +216,27 @@ pub fn prepare(sc: &Scenario, discipline: Discipline) -> Result<Prepared<'_>, Mo
         provinces,
         overloaded,
         cfg,
+        tally_bytes,
     })
 }
 
 impl Prepared<'_> {
+    /// Checks that `n` replications' tallies fit [`crate::scenario::limits::MAX_TALLY_BYTES`]
+    /// (`run` keeps every replication's tallies for its outputs).
+    pub fn check_replications(&self, n: u64) -> Result<(), ModelError> {
+        let limit = crate::scenario::limits::MAX_TALLY_BYTES;
+        let total = self.tally_bytes.saturating_mul(n);
+        if total > limit {
+            return Err(ModelError::TooLarge {
+                what: format!("{n} replications"),
+                mib: total >> 20,
+                limit: limit >> 20,
+                hint: "use fewer replications, or a sweep (which keeps one point per thread in memory)",
+            });
+        }
+        Ok(())
+    }
+
     /// The overload warnings of the scenario, one per (province, tier, pool).
     pub fn warnings(&self) -> Vec<OverloadWarning> {
         overload_warnings(self.scenario, &self.overloaded)

@@ -3,14 +3,15 @@
 //! Raw serde structures are read entry by entry, then resolved into a
 //! validated [`Scenario`]; every problem is reported with its field path.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::{FieldError, ScenarioError, parse_table, typed, typed_array};
+use super::limits;
+use super::{FieldError, Origin, ScenarioError, parse_table, typed, typed_array};
 use crate::calendar::{WorkCalendar, default_week};
 use crate::engine::{Dist, Streams};
 
@@ -570,9 +571,9 @@ const ONLINE_HOUR_DEFAULT: [f64; 24] = [
     0.8, 0.8, 0.9, 0.8, 0.5, 0.2,
 ];
 
-/// Reads and validates a scenario file.
+/// Reads and validates a scenario file named by the user.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = super::read(path)?;
+    let text = super::read(path, Origin::Named)?;
     parse(path, &text)
 }
 
@@ -585,9 +586,11 @@ type ReformEntry = (std::path::PathBuf, usize, toml::Value);
 /// read first (recursively), the file's own top-level keys override the
 /// base's, its name defaults to its file stem, and the `[[reform]]` entries
 /// of the chain are applied in order (the base's first) to the resolved
-/// base. Every error names its file, reform index and field.
+/// base. Every error names its own file (the base's, for a key the overlay
+/// does not override), its reform index and its field; all errors of all the
+/// files are reported at once.
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-    let raw = RawChain::read(path, text)?;
+    let raw = RawChain::read(path, text, Origin::Named)?;
     raw.build(path)
 }
 
@@ -599,14 +602,45 @@ pub struct RawChain {
     /// The merged top-level table.
     pub table: toml::Table,
     reforms: Vec<ReformEntry>,
+    /// The file each top-level key of `table` comes from.
+    origin: BTreeMap<String, std::path::PathBuf>,
+    /// The files of the chain, the named one first.
+    files: Vec<std::path::PathBuf>,
 }
 
 impl RawChain {
-    /// Reads `text` (the file at `path`) and its bases.
-    pub fn read(path: &Path, text: &str) -> Result<Self, ScenarioError> {
+    /// Reads `text` (the file at `path`, read as `origin` says) and its bases.
+    pub fn read(path: &Path, text: &str, origin: Origin) -> Result<Self, ScenarioError> {
         let mut chain = vec![path.to_path_buf()];
-        let (table, reforms) = load_chain(path, text, &mut chain)?;
-        Ok(Self { table, reforms })
+        let (table, reforms, keys) = load_chain(path, text, origin, &mut chain)?;
+        Ok(Self {
+            table,
+            reforms,
+            origin: keys,
+            files: chain,
+        })
+    }
+
+    /// A stable 64-bit fingerprint of the whole chain as merged (every
+    /// file's keys and reform entries, in order): two chains with the same
+    /// content have the same fingerprint, whatever their files are called.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = Fnv::new();
+        h.write(
+            toml::Value::Table(self.table.clone())
+                .to_string()
+                .as_bytes(),
+        );
+        for (_, _, r) in &self.reforms {
+            h.write(b"\x00reform\x00");
+            h.write(r.to_string().as_bytes());
+        }
+        h.finish()
+    }
+
+    /// The files of the chain, the named one first.
+    pub fn files(&self) -> &[std::path::PathBuf] {
+        &self.files
     }
 
     /// Every numeric field's path (`procedure[3].deadline_days`, `reform[0].add`, ...).
@@ -710,31 +744,64 @@ impl RawChain {
 
     /// Resolves the table and applies the reforms; `path` names the scenario in errors.
     pub fn build(self, path: &Path) -> Result<Scenario, ScenarioError> {
-        let Self { table, reforms } = self;
-        let mut sc = resolve(path, table)?;
+        let Self {
+            table,
+            reforms,
+            origin,
+            files,
+        } = self;
+        // Place each error in the file its key comes from; a file the user
+        // did not name shows its place, not its content.
+        let place = |mut e: FieldError, file: &Path| {
+            if file != path {
+                e.file = Some(file.to_path_buf());
+            }
+            if files.first().is_some_and(|f| f.as_path() != file) {
+                e.message = super::redact(&e.message);
+            }
+            e
+        };
+        let mut sc = match resolve(path, table) {
+            Ok(sc) => sc,
+            Err(errors) => {
+                let errors = errors
+                    .into_iter()
+                    .map(|e| {
+                        let key = e.field.split(['.', '[']).next().unwrap_or_default();
+                        let file = origin.get(key).map_or(path, |f| f.as_path());
+                        place(e, file)
+                    })
+                    .collect();
+                return Err(ScenarioError::Invalid {
+                    path: path.to_path_buf(),
+                    errors,
+                });
+            }
+        };
         let mut ledger = super::reform::Ledger::default();
-        let mut by_file: Vec<(std::path::PathBuf, Vec<FieldError>)> = Vec::new();
+        let mut errors = Vec::new();
         for (file, k, value) in reforms {
-            let mut errors = Vec::new();
+            let mut mine = Vec::new();
             let entry = value.clone();
             if let Some(r) =
-                typed::<super::reform::Reform>(&format!("reform[{k}]"), value, &mut errors)
+                typed::<super::reform::Reform>(&format!("reform[{k}]"), value, &mut mine)
                 && let Err(es) = r.apply(&mut sc, k, &mut ledger)
             {
-                errors.extend(es);
+                mine.extend(es);
             }
-            for e in &mut errors {
-                locate_reform_field(e, k, &entry);
-            }
-            if !errors.is_empty() {
-                match by_file.iter_mut().find(|(f, _)| *f == file) {
-                    Some((_, e)) => e.extend(errors),
-                    None => by_file.push((file, errors)),
-                }
+            for mut e in mine {
+                locate_reform_field(&mut e, k, &entry);
+                errors.push(place(e, &file));
             }
         }
-        if let Some((path, errors)) = by_file.into_iter().next() {
-            return Err(ScenarioError::Invalid { path, errors });
+        if errors.is_empty() {
+            errors.extend(scale_limits(&sc).into_iter().map(|e| place(e, path)));
+        }
+        if !errors.is_empty() {
+            return Err(ScenarioError::Invalid {
+                path: path.to_path_buf(),
+                errors,
+            });
         }
         Ok(sc)
     }
@@ -772,12 +839,20 @@ fn locate_reform_field(e: &mut FieldError, k: usize, entry: &toml::Value) {
     }
 }
 
+/// What [`load_chain`] returns: the merged table, the reform entries in order, and each top-level key's file.
+type Chain = (
+    toml::Table,
+    Vec<ReformEntry>,
+    BTreeMap<String, std::path::PathBuf>,
+);
+
 fn load_chain(
     path: &Path,
     text: &str,
+    origin: Origin,
     chain: &mut Vec<std::path::PathBuf>,
-) -> Result<(toml::Table, Vec<ReformEntry>), ScenarioError> {
-    let mut table = parse_table(path, text)?;
+) -> Result<Chain, ScenarioError> {
+    let mut table = parse_table(path, text, origin)?;
     let invalid = |field: &str, message: String| ScenarioError::Invalid {
         path: path.to_path_buf(),
         errors: vec![FieldError::new(field, message)],
@@ -799,8 +874,15 @@ fn load_chain(
             ));
         }
     };
+    let mine = |table: &toml::Table| -> BTreeMap<String, std::path::PathBuf> {
+        table
+            .keys()
+            .map(|k| (k.clone(), path.to_path_buf()))
+            .collect()
+    };
     let Some(ext) = table.remove("extends") else {
-        return Ok((table, own));
+        let keys = mine(&table);
+        return Ok((table, own, keys));
     };
     let Some(ext) = ext.as_str() else {
         return Err(invalid(
@@ -828,17 +910,23 @@ fn load_chain(
             ),
         ));
     }
-    let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
+    let base_text = super::read(&base_path, Origin::Referenced).map_err(|e| {
+        let why = match e {
+            ScenarioError::Io { source, .. } => source.to_string(),
+            ScenarioError::Refused { why, .. } => why,
+            other => other.to_string(),
+        };
         invalid(
             "extends",
             format!(
-                "cannot read the base scenario `{}`: {e}; the path is relative to this file",
+                "cannot read the base scenario `{}`: {why}; the path is relative to this file",
                 base_path.display()
             ),
         )
     })?;
     chain.push(base_path.clone());
-    let (mut base, mut reforms) = load_chain(&base_path, &base_text, chain)?;
+    let (mut base, mut reforms, mut keys) =
+        load_chain(&base_path, &base_text, Origin::Referenced, chain)?;
     if !table.contains_key("name")
         && let Some(stem) = path.file_stem()
     {
@@ -846,20 +934,102 @@ fn load_chain(
             "name".into(),
             toml::Value::String(stem.to_string_lossy().into_owned()),
         );
+        keys.insert("name".into(), path.to_path_buf());
     }
+    keys.extend(mine(&table));
     for (k, v) in table {
         base.insert(k, v);
     }
     reforms.extend(own);
-    Ok((base, reforms))
+    Ok((base, reforms, keys))
+}
+
+/// A 64-bit FNV-1a hash: stable across platforms and versions, for fingerprints (not for security).
+#[derive(Clone, Copy, Debug)]
+pub struct Fnv(u64);
+
+impl Fnv {
+    /// A fresh hash.
+    pub fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// Adds bytes.
+    pub fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// The hash so far.
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Validates a scenario table (without `extends` or reforms).
-fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioError> {
+fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, Vec<FieldError>> {
     let mut errors = Vec::new();
+    // Every required key of every entry, all at once (serde stops at the first).
+    for (key, required) in [
+        ("procedure", PROCEDURE_REQUIRED),
+        ("province", PROVINCE_REQUIRED),
+    ] {
+        if let Some(toml::Value::Array(items)) = table.get_mut(key) {
+            for (i, item) in items.iter_mut().enumerate() {
+                let missing = super::missing_keys(item, required);
+                if !missing.is_empty() {
+                    for m in &missing {
+                        errors.push(FieldError::new(
+                            format!("{key}[{i}].{m}"),
+                            "missing: this field is required",
+                        ));
+                    }
+                    // Already reported: do not let serde report the first again.
+                    *item = toml::Value::Table(toml::Table::new());
+                }
+            }
+        }
+    }
+    // Names and ids must be strings (a TOML date or number is refused, not converted).
+    for (key, field) in [("procedure", "id"), ("province", "name")] {
+        if let Some(toml::Value::Array(items)) = table.get(key) {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(v) = item.get(field)
+                    && !v.is_str()
+                {
+                    errors.push(FieldError::new(
+                        format!("{key}[{i}].{field}"),
+                        format!(
+                            "must be a string in quotes (got a {}), e.g. {field} = \"x-1\"",
+                            v.type_str()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(v) = table.get("name")
+        && !v.is_str()
+    {
+        errors.push(FieldError::new(
+            "name",
+            format!("must be a string in quotes (got a {})", v.type_str()),
+        ));
+        table.remove("name");
+    }
     let mut take = |key: &str| table.remove(key);
 
     let name: Option<String> = take("name").and_then(|v| typed("name", v, &mut errors));
+    if let Some(n) = &name {
+        check_name(&mut errors, "name", n);
+    }
     let _description = take("description");
     let start: Option<String> = take("start").and_then(|v| typed("start", v, &mut errors));
     let horizon_days: Option<i64> =
@@ -917,10 +1087,13 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
         ));
     }
     let replications = replications.unwrap_or(10);
-    if replications < 1 {
+    if !(1..=limits::MAX_REPLICATIONS as i64).contains(&replications) {
         errors.push(FieldError::new(
             "replications",
-            format!("must be ≥ 1 (got {replications})"),
+            format!(
+                "must be between 1 and {} (got {replications})",
+                limits::MAX_REPLICATIONS
+            ),
         ));
     }
 
@@ -1000,10 +1173,14 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
         "model.apology_compliance".into(),
         rm.apology_compliance,
     );
-    if rm.max_in_flight < 1000 {
+    if !(1000..=limits::MAX_IN_FLIGHT).contains(&rm.max_in_flight) {
         errors.push(FieldError::new(
             "model.max_in_flight",
-            format!("must be ≥ 1000 (got {})", rm.max_in_flight),
+            format!(
+                "must be between 1000 and {} dossiers (got {}); it bounds the memory of one province's backlog",
+                limits::MAX_IN_FLIGHT,
+                rm.max_in_flight
+            ),
         ));
     }
     let model = ModelParams {
@@ -1019,15 +1196,19 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
         edf: rm.queue == QueueKind::Edf,
         shock: None,
     };
-    dist_ok(
+    duration_ok(
         &mut errors,
         "model.electronic_transfer_minutes",
         &model.electronic_transfer_minutes,
+        limits::MAX_TRANSFER_MINUTES,
+        "working minutes",
     );
-    dist_ok(
+    duration_ok(
         &mut errors,
         "model.paper_transfer_minutes",
         &model.paper_transfer_minutes,
+        limits::MAX_TRANSFER_MINUTES,
+        "working minutes",
     );
 
     errors.extend(index.validate());
@@ -1041,9 +1222,20 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
             "the scenario needs at least one [[procedure]]",
         ));
     }
+    if procs.len() > limits::MAX_PROCEDURES {
+        errors.push(FieldError::new(
+            "procedure",
+            format!(
+                "at most {} procedures (got {})",
+                limits::MAX_PROCEDURES,
+                procs.len()
+            ),
+        ));
+    }
     for (i, p) in procs.iter().enumerate() {
         let Some(p) = p else { continue };
         let at = |f: &str| format!("procedure[{i}].{f}");
+        check_id(&mut errors, &at("id"), &p.id);
         if let Some(first) = ids.insert(p.id.clone(), i) {
             errors.push(FieldError::new(
                 at("id"),
@@ -1090,8 +1282,20 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
             .supplement_days
             .clone()
             .unwrap_or(Dist::Exponential { mean: 5.0 });
-        dist_ok(&mut errors, &at("supplement_days"), &supplement_days);
-        dist_ok(&mut errors, &at("desk_minutes"), &p.desk_minutes);
+        duration_ok(
+            &mut errors,
+            &at("supplement_days"),
+            &supplement_days,
+            limits::MAX_DELAY_DAYS,
+            "days",
+        );
+        duration_ok(
+            &mut errors,
+            &at("desk_minutes"),
+            &p.desk_minutes,
+            limits::MAX_EFFORT_MINUTES,
+            "working minutes",
+        );
         let online_check_minutes = p
             .online_check_minutes
             .clone()
@@ -1152,9 +1356,42 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
             "the scenario needs at least one [[province]]",
         ));
     }
+    if provs.len() > limits::MAX_PROVINCES {
+        errors.push(FieldError::new(
+            "province",
+            format!(
+                "at most {} provinces (got {})",
+                limits::MAX_PROVINCES,
+                provs.len()
+            ),
+        ));
+    }
+    let mut province_names: HashMap<String, usize> = HashMap::new();
+    let mut total_units = 0usize;
     for (pi, p) in provs.iter().enumerate() {
         let Some(p) = p else { continue };
-        provinces.push(resolve_province(pi, p, seed, &mut errors));
+        check_name(&mut errors, &format!("province[{pi}].name"), &p.name);
+        if let Some(first) = province_names.insert(p.name.clone(), pi) {
+            errors.push(FieldError::new(
+                format!("province[{pi}].name"),
+                format!("duplicate province name (already province[{first}]); give each province its own name"),
+            ));
+        }
+        if total_units > limits::MAX_UNITS {
+            continue;
+        }
+        let prov = resolve_province(pi, p, seed, &mut errors);
+        total_units += prov.units.len();
+        if total_units > limits::MAX_UNITS {
+            errors.push(FieldError::new(
+                format!("province[{pi}]"),
+                format!(
+                    "the scenario has more than {} units; split it into several scenarios",
+                    limits::MAX_UNITS
+                ),
+            ));
+        }
+        provinces.push(prov);
     }
     // Every procedure needs a receiving unit and a competent unit in every province.
     for (i, pr) in procedures.iter().enumerate() {
@@ -1175,16 +1412,10 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, ScenarioErro
     }
 
     if !errors.is_empty() {
-        return Err(ScenarioError::Invalid {
-            path: path.to_owned(),
-            errors,
-        });
+        return Err(errors);
     }
     let Some(start) = start else {
-        return Err(ScenarioError::Invalid {
-            path: path.to_owned(),
-            errors,
-        });
+        return Err(errors);
     };
     let legal = WorkCalendar::new(start, default_week(false), holidays, make_up);
     let mut calendars = Calendars::new(legal);
@@ -1226,6 +1457,17 @@ fn resolve_province(
             continue;
         }
         let listed = !t.unit.is_empty();
+        if t.unit.len() as i64 > limits::MAX_UNITS_PER_TIER {
+            errors.push(FieldError::new(
+                f("unit"),
+                format!(
+                    "at most {} units per tier (got {})",
+                    limits::MAX_UNITS_PER_TIER,
+                    t.unit.len()
+                ),
+            ));
+            continue;
+        }
         let count = if listed {
             if t.units.is_some() {
                 errors.push(FieldError::new(
@@ -1236,11 +1478,14 @@ fn resolve_province(
             t.unit.len()
         } else {
             match t.units {
-                Some(n) if n >= 1 => n as usize,
+                Some(n) if (1..=limits::MAX_UNITS_PER_TIER).contains(&n) => n as usize,
                 Some(n) => {
                     errors.push(FieldError::new(
                         f("units"),
-                        format!("must be ≥ 1 (got {n})"),
+                        format!(
+                            "must be between 1 and {} (got {n})",
+                            limits::MAX_UNITS_PER_TIER
+                        ),
                     ));
                     0
                 }
@@ -1362,6 +1607,19 @@ fn resolve_province(
             "a province needs its province tier (one unit)",
         ));
     }
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    for (k, u) in units.iter().enumerate() {
+        check_name(errors, &at(format!("unit `{}`", u.name)), &u.name);
+        if let Some(first) = names.insert(u.name.as_str(), k) {
+            errors.push(FieldError::new(
+                at("tier".into()),
+                format!(
+                    "two units are named `{}` (units {first} and {k} of the province; counted units are named `<tier>-<n>`); give each unit its own name",
+                    u.name
+                ),
+            ));
+        }
+    }
     Province {
         name: p.name.clone(),
         units,
@@ -1374,13 +1632,144 @@ fn check_staff(errors: &mut Vec<FieldError>, field: &str, s: &Staff) {
         ("specialists", s.specialists),
         ("leaders", s.leaders),
     ] {
-        if !(x.is_finite() && x > 0.0) {
+        if !(x.is_finite() && x > 0.0 && x <= limits::MAX_SERVERS) {
             errors.push(FieldError::new(
                 format!("{field}.{f}"),
-                format!("must be > 0 (got {x})"),
+                format!("must be > 0 and at most {} (got {x})", limits::MAX_SERVERS),
             ));
         }
     }
+}
+
+/// Required keys of a `[[procedure]]` entry (the others have defaults).
+pub const PROCEDURE_REQUIRED: &[&str] = &[
+    "id",
+    "tier",
+    "deadline_days",
+    "volume_per_unit",
+    "channels",
+    "desk_minutes",
+    "appraisal_minutes",
+    "approval_minutes",
+];
+
+/// Required keys of a `[[province]]` entry.
+pub const PROVINCE_REQUIRED: &[&str] = &["name", "tier"];
+
+/// A name (scenario, province, unit): non-empty, at most
+/// [`limits::MAX_NAME_CHARS`] characters, no control characters and no `/`
+/// (outputs join province and unit names with it).
+fn check_name(errors: &mut Vec<FieldError>, field: &str, name: &str) {
+    let n = name.chars().count();
+    if n == 0 || n > limits::MAX_NAME_CHARS {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "must have 1 to {} characters (got {n})",
+                limits::MAX_NAME_CHARS
+            ),
+        ));
+    } else if name
+        .chars()
+        .any(|c| c.is_control() || c == '/' || c == '\\')
+    {
+        errors.push(FieldError::new(
+            field,
+            "must not contain `/`, `\\` or control characters",
+        ));
+    } else if name.trim() != name {
+        errors.push(FieldError::new(field, "must not start or end with spaces"));
+    }
+}
+
+/// A procedure id: 1 to [`limits::MAX_NAME_CHARS`] ASCII letters, digits,
+/// `-`, `_` or `.`, starting with a letter or digit (reforms select ids by
+/// prefix with `field:<prefix>`).
+fn check_id(errors: &mut Vec<FieldError>, field: &str, id: &str) {
+    let ok = !id.is_empty()
+        && id.len() <= limits::MAX_NAME_CHARS
+        && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "must be 1 to {} ASCII letters, digits, `-`, `_` or `.`, starting with a letter or digit, e.g. \"c-land\"",
+                limits::MAX_NAME_CHARS
+            ),
+        ));
+    }
+}
+
+/// A distribution of durations: valid, samplable, and with a mean of at most `max` (`unit`).
+fn duration_ok(errors: &mut Vec<FieldError>, field: &str, d: &Dist, max: f64, unit: &str) {
+    let before = errors.len();
+    dist_ok(errors, field, d);
+    if errors.len() == before && (d.mean().is_nan() || d.mean() > max) {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "its mean is {} {unit}, over the limit of {max} {unit}; check the unit",
+                d.mean()
+            ),
+        ));
+    }
+}
+
+/// The limits that depend on the whole resolved scenario (after its
+/// reforms): staff per pool and the dossiers one replication expects.
+pub fn scale_limits(sc: &Scenario) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let days = f64::from(sc.warmup_days + sc.horizon_days);
+    let mut expected = 0.0;
+    for prov in &sc.provinces {
+        let pairs = prov.units.len().saturating_mul(sc.procedures.len());
+        if pairs > limits::MAX_UNIT_PROCEDURES {
+            errors.push(FieldError::new(
+                "province",
+                format!(
+                    "province `{}` has {} units × {} procedures = {pairs} pairs, over the limit of {}; split it",
+                    prov.name,
+                    prov.units.len(),
+                    sc.procedures.len(),
+                    limits::MAX_UNIT_PROCEDURES
+                ),
+            ));
+            return errors;
+        }
+        for u in &prov.units {
+            for p in sc.procedures.iter().filter(|p| p.tier == u.tier) {
+                expected += p.volume_per_unit * u.size * days / 365.0;
+            }
+            if u.servers
+                .iter()
+                .any(|&s| f64::from(s) > limits::MAX_SERVERS)
+            {
+                errors.push(FieldError::new(
+                    "province",
+                    format!(
+                        "unit `{}` of `{}` has more than {} staff in a pool (after its size and the reforms); check the staff",
+                        u.name,
+                        prov.name,
+                        limits::MAX_SERVERS
+                    ),
+                ));
+            }
+        }
+    }
+    expected += sc.model.shock.as_ref().map_or(0.0, |s| s.backlog) * sc.provinces.len() as f64;
+    if expected.is_nan() || expected > limits::MAX_EXPECTED_ARRIVALS {
+        errors.push(FieldError::new(
+            "procedure",
+            format!(
+                "one replication would create about {expected:.3e} dossiers, over the limit of {:e}; check the volumes (per unit of size 1 and per year) and the horizon",
+                limits::MAX_EXPECTED_ARRIVALS
+            ),
+        ));
+    }
+    errors
 }
 
 /// The embedded default scenario: the baseline province (`scenarios/baseline.toml`).

@@ -24,7 +24,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{FieldError, ScenarioError, parse_table, read, typed, typed_array};
+use super::{FieldError, Origin, ScenarioError, parse_table, read, typed, typed_array};
 use crate::engine::{
     Arrivals, Branch, CapacitySegment, Class, Discipline, Dist, Network, NetworkError, Node,
     NodeKind, RunConfig, Source, Target,
@@ -147,13 +147,13 @@ pub struct NetworkFile {
 
 /// Reads and validates a network file.
 pub fn load(path: &Path) -> Result<NetworkFile, ScenarioError> {
-    let text = read(path)?;
+    let text = read(path, Origin::Named)?;
     parse(path, &text)
 }
 
 /// Parses and validates network-file text; `path` names the file in errors.
 pub fn parse(path: &Path, text: &str) -> Result<NetworkFile, ScenarioError> {
-    let mut table = parse_table(path, text)?;
+    let mut table = parse_table(path, text, Origin::Named)?;
     let mut errors = Vec::new();
     let invalid = |errors| ScenarioError::Invalid {
         path: path.to_owned(),
@@ -202,8 +202,25 @@ pub fn parse(path: &Path, text: &str) -> Result<NetworkFile, ScenarioError> {
                 ),
             ));
         }
-        if r.replications == 0 {
-            errors.push(FieldError::new("run.replications", "must be ≥ 1 (got 0)"));
+        if !(1..=super::limits::MAX_REPLICATIONS).contains(&r.replications) {
+            errors.push(FieldError::new(
+                "run.replications",
+                format!(
+                    "must be between 1 and {} (got {})",
+                    super::limits::MAX_REPLICATIONS,
+                    r.replications
+                ),
+            ));
+        }
+        if r.horizon > super::limits::MAX_NETWORK_HORIZON {
+            errors.push(FieldError::new(
+                "run.horizon",
+                format!(
+                    "must be at most {:e} time units (got {})",
+                    super::limits::MAX_NETWORK_HORIZON,
+                    r.horizon
+                ),
+            ));
         }
     }
     if nodes.is_empty() {
@@ -248,6 +265,17 @@ pub fn parse(path: &Path, text: &str) -> Result<NetworkFile, ScenarioError> {
     );
 
     let nc = classes.len();
+    if nodes.len().saturating_mul(nc) > super::limits::MAX_NETWORK_CELLS {
+        errors.push(FieldError::new(
+            "node",
+            format!(
+                "{} nodes × {nc} classes is over the limit of {} (node, class) pairs",
+                nodes.len(),
+                super::limits::MAX_NETWORK_CELLS
+            ),
+        ));
+        return Err(invalid(errors));
+    }
     let mut built_nodes = Vec::new();
     let mut routes = Vec::new();
     for (i, raw) in nodes.iter().enumerate() {
@@ -425,6 +453,23 @@ pub fn parse(path: &Path, text: &str) -> Result<NetworkFile, ScenarioError> {
         }
     }
 
+    if let Some(r) = &run
+        && errors.is_empty()
+    {
+        let expected: f64 = built_sources
+            .iter()
+            .map(|s| s.arrivals.mean_rate() * r.horizon)
+            .sum();
+        if expected.is_nan() || expected > super::limits::MAX_EXPECTED_ARRIVALS {
+            errors.push(FieldError::new(
+                "source",
+                format!(
+                    "one replication would create about {expected:.3e} customers, over the limit of {:e}; lower the rates or run.horizon",
+                    super::limits::MAX_EXPECTED_ARRIVALS
+                ),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(invalid(errors));
     }

@@ -159,7 +159,7 @@ arrivals = { process = "poisson", rate = 1.0 }
     let e = stderr(&o);
     let file = p.display().to_string();
     for needle in [
-        format!("{file}: run.replications: must be ≥ 1 (got 0)"),
+        format!("{file}: run.replications: must be between 1 and 10000 (got 0)"),
         format!("{file}: node[0].servers: must be ≥ 1 (got 0)"),
         format!("{file}: node[0].service.sd: must be a finite number > 0 (got -1)"),
         format!("{file}: node[0].route[0].to: unknown node `office`; expected one of: desk"),
@@ -205,7 +205,7 @@ fn an_unstable_network_is_refused_before_it_runs() {
         "overload.toml",
         r#"
 [run]
-horizon = 1.0e9
+horizon = 1.0e6
 [[node]]
 name = "desk"
 servers = 2

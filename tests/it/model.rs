@@ -283,7 +283,7 @@ fn a_bad_scenario_gets_every_error_with_file_and_field_path() {
         format!(
             "{f}: procedure[2].tier: unknown variant `canton`, expected one of `province`, `district`, `commune`"
         ),
-        format!("{f}: province[0].tier[0].staff.clerks: must be > 0 (got 0)"),
+        format!("{f}: province[0].tier[0].staff.clerks: must be > 0 and at most 100000 (got 0)"),
     ] {
         assert!(e.contains(&needle), "missing {needle:?} in:\n{e}");
     }
