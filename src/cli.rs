@@ -36,12 +36,18 @@ enum Command {
         /// Worker threads (0 = all cores).
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// Overwrite the files of a non-empty output folder.
+        /// Replace a non-empty output folder of motcua outputs (never a folder holding other files).
         #[arg(long)]
         force: bool,
         /// Queue discipline of the specialists and leaders (default: the scenario's, FIFO unless it says otherwise); the desk always serves the counter first.
         #[arg(long, value_enum)]
         queue: Option<QueueArg>,
+        /// Tallied days of each replication, overriding the scenario's `horizon_days` (1–3650).
+        #[arg(long)]
+        horizon_days: Option<u32>,
+        /// Warm-up days, overriding the scenario's `warmup_days` (0–365).
+        #[arg(long)]
+        warmup_days: Option<u32>,
         /// Hide the progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -65,9 +71,15 @@ enum Command {
         /// Worker threads (0 = all cores).
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// Overwrite the files of a non-empty output folder.
+        /// Replace a non-empty output folder of motcua outputs.
         #[arg(long)]
         force: bool,
+        /// Tallied days of each replication, overriding the scenarios' `horizon_days` (1–3650).
+        #[arg(long)]
+        horizon_days: Option<u32>,
+        /// Warm-up days, overriding the scenarios' `warmup_days` (0–365).
+        #[arg(long)]
+        warmup_days: Option<u32>,
         /// Hide the progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -85,9 +97,12 @@ enum Command {
         /// Run only shard K of N (1 ≤ K ≤ N), e.g. 2/8; with Slurm, K = SLURM_ARRAY_TASK_ID.
         #[arg(long)]
         shard: Option<String>,
-        /// Allow a grid of more than a million points.
+        /// Allow a grid of more than a million points (at most ten million).
         #[arg(long)]
         force: bool,
+        /// Build and check every point's scenario, print the plan and write nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// Hide the progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -186,11 +201,16 @@ pub(crate) fn run() -> Result<Outcome> {
             threads,
             shard,
             force,
+            dry_run,
             quiet,
-        } => cmd_sweep(spec, out, threads, shard, force, quiet),
+        } => cmd_sweep(spec, out, threads, shard, force, dry_run, quiet),
         Command::Merge { dirs, out } => {
             experiment::sweep::merge(&dirs, &out).map_err(anyhow::Error::msg)?;
-            println!("merged {} folders into {}", dirs.len(), out.display());
+            say(format_args!(
+                "merged {} folders into {}\n",
+                dirs.len(),
+                out.display()
+            ))?;
             Ok(Outcome::Ok)
         }
         Command::Compare {
@@ -201,6 +221,8 @@ pub(crate) fn run() -> Result<Outcome> {
             out,
             threads,
             force,
+            horizon_days,
+            warmup_days,
             quiet,
         } => cmd_compare(
             base,
@@ -210,6 +232,7 @@ pub(crate) fn run() -> Result<Outcome> {
             out,
             threads,
             force,
+            (horizon_days, warmup_days),
             quiet,
         ),
         Command::Run {
@@ -220,6 +243,8 @@ pub(crate) fn run() -> Result<Outcome> {
             threads,
             force,
             queue,
+            horizon_days,
+            warmup_days,
             quiet,
         } => cmd_run(
             scenario,
@@ -229,6 +254,7 @@ pub(crate) fn run() -> Result<Outcome> {
             threads,
             force,
             queue,
+            (horizon_days, warmup_days),
             quiet,
         ),
         Command::Validate {
@@ -254,6 +280,29 @@ pub(crate) fn run() -> Result<Outcome> {
             quiet,
         } => cmd_network(file, replications, seed, threads, json, quiet),
     }
+}
+
+/// Writes a line to standard error, ignoring a closed or full stderr (never a panic).
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Standard output failed (a closed pipe, a full disk): the command exits 2
+/// without a panic, and without a message for a closed pipe.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output: {0}")]
+pub(crate) struct StdoutError(pub(crate) std::io::Error);
+
+/// Writes to standard output, flushing; an error becomes a [`StdoutError`].
+fn say(text: impl std::fmt::Display) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| StdoutError(e).into())
 }
 
 fn quiet_or_piped(quiet: bool) -> bool {
@@ -282,13 +331,16 @@ fn cmd_validate(
     let outcome = validate::run_suite(&cases, size, seed, threads, &pb)?;
     pb.finish_and_clear();
     if json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        say(format_args!(
+            "{}\n",
+            serde_json::to_string_pretty(&outcome)?
+        ))?;
     } else {
-        println!(
-            "{} in {:.1} s",
+        say(format_args!(
+            "{} in {:.1} s\n",
             motcua::report::validation_table(&outcome),
             start.elapsed().as_secs_f64()
-        );
+        ))?;
     }
     Ok(if outcome.passed() {
         Outcome::Ok
@@ -337,16 +389,16 @@ fn cmd_bench(
     };
     let suite = bench::run_suite(workloads, repeat).map_err(anyhow::Error::msg)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&suite)?);
+        say(format_args!("{}\n", serde_json::to_string_pretty(&suite)?))?;
     } else {
-        println!(
-            "motcua bench, commit {}, {} ({} cores)",
+        say(format_args!(
+            "motcua bench, commit {}, {} ({} cores)\n",
             suite.commit, suite.machine.cpu, suite.machine.cores
-        );
+        ))?;
         for w in &suite.workloads {
             let counts: Vec<String> = w.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            println!(
-                "  {:<14} {:>12} {:<17} wall {:.3} s, {} thread(s), {}, peak {:.0} MiB",
+            say(format_args!(
+                "  {:<14} {:>12} {:<17} wall {:.3} s, {} thread(s), {}, peak {:.0} MiB\n",
                 w.name,
                 motcua::report::num(w.throughput, 4),
                 w.throughput_unit,
@@ -354,19 +406,19 @@ fn cmd_bench(
                 w.threads,
                 counts.join(", "),
                 w.peak_rss_mib
-            );
+            ))?;
         }
-        println!("  counting rule: {}", suite.counting_rule);
+        say(format_args!("  counting rule: {}\n", suite.counting_rule))?;
     }
     if let Some(stored) = stored {
         let regressions = bench::check(&suite, &stored, tolerance, !workloads.is_empty());
         if !regressions.is_empty() {
             for r in &regressions {
-                eprintln!("regression: {r}");
+                tell!("regression: {r}");
             }
             return Ok(Outcome::Breached);
         }
-        eprintln!(
+        tell!(
             "no regression against {} (tolerance {tolerance}%)",
             check.map(|p| p.display().to_string()).unwrap_or_default()
         );
@@ -393,12 +445,54 @@ fn cmd_network(
     let names: Vec<String> = f.network.classes().iter().map(|c| c.name.clone()).collect();
     let s = experiment::summarise(&results, &names, seed, 0.95);
     if json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        say(format_args!("{}\n", serde_json::to_string_pretty(&s)?))?;
         return Ok(Outcome::Ok);
     }
-    println!("{} — {} replications, seed {}, 95% CI", f.name, reps, seed);
-    print!("{}", motcua::report::network_table(&s));
+    say(format_args!(
+        "{} — {} replications, seed {}, 95% CI\n",
+        f.name, reps, seed
+    ))?;
+    say(motcua::report::network_table(&s))?;
     Ok(Outcome::Ok)
+}
+
+/// Checks a replication count against the documented limit.
+fn check_replications(reps: u64, at_least: u64) -> Result<()> {
+    let max = scenario::limits::MAX_REPLICATIONS;
+    anyhow::ensure!(
+        (at_least..=max).contains(&reps),
+        "--replications must be between {at_least} and {max} (got {reps})"
+    );
+    Ok(())
+}
+
+/// Applies `--horizon-days` and `--warmup-days` overrides, within the limits a scenario file has.
+fn override_days(
+    sc: &mut scenario::domain::Scenario,
+    horizon: Option<u32>,
+    warmup: Option<u32>,
+) -> Result<()> {
+    if let Some(h) = horizon {
+        anyhow::ensure!(
+            (1..=3650).contains(&h),
+            "--horizon-days must be between 1 and 3650 (got {h})"
+        );
+        sc.horizon_days = h;
+    }
+    if let Some(w) = warmup {
+        anyhow::ensure!(
+            w <= 365,
+            "--warmup-days must be between 0 and 365 (got {w})"
+        );
+        sc.warmup_days = w;
+    }
+    if horizon.is_some() || warmup.is_some() {
+        let errors = scenario::domain::scale_limits(sc);
+        if let Some(e) = errors.first() {
+            anyhow::bail!("with these days: {}: {}", e.field, e.message);
+        }
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -410,19 +504,21 @@ fn cmd_run(
     threads: usize,
     force: bool,
     queue: Option<QueueArg>,
+    days: (Option<u32>, Option<u32>),
     quiet: bool,
 ) -> Result<Outcome> {
     use motcua::model::run;
     use motcua::report;
-    let sc = match &file {
+    let mut sc = match &file {
         Some(p) => scenario::domain::load(p)?,
         None => scenario::domain::baseline()?,
     };
+    override_days(&mut sc, days.0, days.1)?;
     let reps = replications.unwrap_or(sc.replications);
-    anyhow::ensure!(reps >= 1, "--replications must be ≥ 1 (got 0)");
+    check_replications(reps, 1)?;
     let seed = seed.unwrap_or(sc.seed);
-    let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
-    report::prepare_out_dir(&dir, force)?;
+    let dir =
+        out.unwrap_or_else(|| PathBuf::from("results").join(report::output::folder_name(&sc.name)));
     let discipline = match queue {
         Some(QueueArg::Fifo) => motcua::engine::Discipline::Fifo,
         Some(QueueArg::Edf) => motcua::engine::Discipline::Edf,
@@ -431,8 +527,11 @@ fn cmd_run(
     };
     let prepared = run::prepare(&sc, discipline)?;
     prepared.check_replications(reps)?;
+    // Lock and stage the output folder before simulating: a busy, foreign
+    // or unwritable folder is reported now, not after the run.
+    let mut set = report::output::OutputSet::begin(&dir, force)?;
     for w in prepared.warnings() {
-        eprintln!(
+        tell!(
             "warning: {w} (memory is bounded by model.max_in_flight = {})",
             sc.model.max_in_flight
         );
@@ -443,34 +542,43 @@ fn cmd_run(
     pb.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
     let summary = run::summarise(&sc, seed, &results, &prepared.overloaded);
-    let json = serde_json::to_string_pretty(&summary)?;
-    report::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
-    report::write_atomic(
-        &dir.join("index.csv"),
-        run::index_csv(&sc, &results).as_bytes(),
+    set.write(
+        "summary.json",
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
-    report::write_atomic(
-        &dir.join("index_summary.csv"),
-        run::index_summary_csv(&sc, &results).as_bytes(),
+    set.write(
+        "metrics.csv",
+        run::metrics_csv(&sc, seed, &results).as_bytes(),
     )?;
-    report::write_atomic(
-        &dir.join("metrics.csv"),
-        run::metrics_csv(&sc, &results).as_bytes(),
+    set.write("index.csv", run::index_csv(&sc, seed, &results).as_bytes())?;
+    set.write(
+        "index_summary.csv",
+        run::index_summary_csv(&sc, seed, &results).as_bytes(),
     )?;
-    println!(
-        "{}: {} replications of {} days (after {} warm-up days), seed {}",
-        sc.name, reps, sc.horizon_days, sc.warmup_days, seed
-    );
-    print!("{}", report::run_table(&summary));
-    println!(
-        "{} dossiers, {} events in {:.2} s ({:.0} dossiers/s, {:.0} events/s); wrote {}",
+    let dir = set.commit(report::output::Manifest {
+        motcua_version: env!("CARGO_PKG_VERSION"),
+        command: "run",
+        scenario: sc.name.clone(),
+        scenario_hash: report::output::hex(sc.hash),
+        seed,
+        replications: reps,
+        files: Vec::new(),
+    })?;
+    say(format_args!(
+        "{}: {} replications of {} days (after {} warm-up days), seed {}\n{}{} dossiers, {} events in {:.2} s ({:.0} dossiers/s, {:.0} events/s); wrote {}\n",
+        sc.name,
+        reps,
+        sc.horizon_days,
+        sc.warmup_days,
+        seed,
+        report::run_table(&summary),
         summary.dossiers,
         summary.events,
         wall,
         summary.dossiers as f64 / wall,
         summary.events as f64 / wall,
         dir.display()
-    );
+    ))?;
     Ok(Outcome::Ok)
 }
 
@@ -483,41 +591,53 @@ fn cmd_compare(
     out: Option<PathBuf>,
     threads: usize,
     force: bool,
+    days: (Option<u32>, Option<u32>),
     quiet: bool,
 ) -> Result<Outcome> {
     use motcua::model::compare;
     use motcua::report;
-    let b = scenario::domain::load(&base)?;
-    let rs = reforms
-        .iter()
-        .map(|p| scenario::domain::load(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut b = scenario::domain::load(&base)?;
+    override_days(&mut b, days.0, days.1)?;
+    let mut rs = Vec::new();
+    for p in &reforms {
+        let mut r = scenario::domain::load(p)?;
+        override_days(&mut r, days.0, days.1)?;
+        rs.push(r);
+    }
     let reps = replications.unwrap_or(b.replications);
-    anyhow::ensure!(
-        reps >= 2,
-        "--replications must be ≥ 2 for a paired interval (got {reps})"
-    );
+    check_replications(reps, 2)?;
     let seed = seed.unwrap_or(b.seed);
-    let dir = out.unwrap_or_else(|| PathBuf::from("results").join(format!("compare-{}", b.name)));
-    report::prepare_out_dir(&dir, force)?;
+    let dir = out.unwrap_or_else(|| {
+        PathBuf::from("results").join(format!("compare-{}", report::output::folder_name(&b.name)))
+    });
+    let mut set = report::output::OutputSet::begin(&dir, force)?;
     let pb = experiment::progress_bar(reps, quiet_or_piped(quiet), "replications");
     let c = compare::compare(&b, &rs, seed, reps, threads, &pb)?;
     pb.finish_and_clear();
     for sw in &c.warnings {
         for w in &sw.warnings {
-            eprintln!("warning: in {}: {w}", sw.scenario);
+            tell!("warning: in {}: {w}", sw.scenario);
         }
     }
-    report::write_atomic(
-        &dir.join("comparison.json"),
+    set.write(
+        "comparison.json",
         serde_json::to_string_pretty(&c)?.as_bytes(),
     )?;
-    report::write_atomic(
-        &dir.join("comparison.csv"),
-        compare::comparison_csv(&c).as_bytes(),
-    )?;
-    print!("{}", report::comparison_table(&c));
-    println!("wrote {}", dir.display());
+    set.write("comparison.csv", compare::comparison_csv(&c).as_bytes())?;
+    let dir = set.commit(report::output::Manifest {
+        motcua_version: env!("CARGO_PKG_VERSION"),
+        command: "compare",
+        scenario: b.name.clone(),
+        scenario_hash: report::output::hex(b.hash),
+        seed,
+        replications: reps,
+        files: Vec::new(),
+    })?;
+    say(format_args!(
+        "{}wrote {}\n",
+        report::comparison_table(&c),
+        dir.display()
+    ))?;
     Ok(Outcome::Ok)
 }
 
@@ -527,6 +647,7 @@ fn cmd_sweep(
     threads: usize,
     shard: Option<String>,
     force: bool,
+    dry_run: bool,
     quiet: bool,
 ) -> Result<Outcome> {
     use experiment::sweep;
@@ -535,25 +656,39 @@ fn cmd_sweep(
         None => sweep::Shard { k: 1, n: 1 },
     };
     let sw = sweep::load(&spec, force)?;
-    let dir = out.unwrap_or_else(|| PathBuf::from("results").join(format!("sweep-{}", sw.name)));
+    // Every point's scenario is built and checked before the first runs.
+    sweep::check_points(&sw, &spec, threads)?;
+    if dry_run {
+        say(format_args!(
+            "{}: {} points × {} replications; every point's scenario is valid; nothing written\n",
+            sw.name,
+            sw.points.len(),
+            sw.replications
+        ))?;
+        return Ok(Outcome::Ok);
+    }
+    let dir = out.unwrap_or_else(|| {
+        PathBuf::from("results").join(format!(
+            "sweep-{}",
+            motcua::report::output::folder_name(&sw.name)
+        ))
+    });
     let pb = experiment::progress_bar(0, quiet_or_piped(quiet), "points");
     let start = std::time::Instant::now();
-    let ran = sweep::run(&sw, &dir, shard, threads, &pb).map_err(anyhow::Error::msg)?;
+    let ran =
+        sweep::run(&sw, &dir, shard, threads, &pb, shard.n == 1).map_err(anyhow::Error::msg)?;
     pb.finish_and_clear();
     for (i, ws) in &ran.warnings {
         for w in ws {
-            eprintln!("warning: point {i}: {w}");
+            tell!("warning: point {i}: {w}");
         }
     }
     let ran = ran.points;
     let mine = (0..sw.points.len())
         .filter(|i| i % shard.n == shard.k - 1)
         .count();
-    if shard.n == 1 {
-        sweep::combine(&dir).map_err(anyhow::Error::msg)?;
-    }
-    println!(
-        "{}: shard {}/{}: {} of its {} points run now ({} already done), {} replications each, in {:.1} s; wrote {}",
+    say(format_args!(
+        "{}: shard {}/{}: {} of its {} points run now ({} already done), {} replications each, in {:.1} s; wrote {}\n",
         sw.name,
         shard.k,
         shard.n,
@@ -563,6 +698,6 @@ fn cmd_sweep(
         sw.replications,
         start.elapsed().as_secs_f64(),
         dir.display()
-    );
+    ))?;
     Ok(Outcome::Ok)
 }

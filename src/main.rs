@@ -2,6 +2,7 @@
 
 mod cli;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -9,7 +10,13 @@ fn main() -> ExitCode {
         Ok(cli::Outcome::Ok) => ExitCode::SUCCESS,
         Ok(cli::Outcome::Breached) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // A reader that closed the pipe wants no more output, not an error.
+            let closed = e
+                .downcast_ref::<cli::StdoutError>()
+                .is_some_and(|s| s.0.kind() == std::io::ErrorKind::BrokenPipe);
+            if !closed {
+                let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            }
             ExitCode::from(2)
         }
     }

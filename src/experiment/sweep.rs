@@ -111,12 +111,54 @@ pub struct Sweep {
     pub replications: u64,
     /// Sweep seed.
     pub seed: u64,
-    /// A fingerprint of the sweep (file text and base), so shards of different sweeps are not merged.
+    /// A fingerprint of everything that decides the sweep's results: the
+    /// whole `extends` chain of the base as merged, the reforms, the paths,
+    /// every point's values, the replications, the seed and the motcua
+    /// version. Resume and merge refuse point files of another fingerprint.
     pub fingerprint: u64,
+    /// Fingerprint of the base chain alone (see [`Sweep::scenario_hash`]).
+    base_hash: u64,
+}
+
+impl Sweep {
+    /// The fingerprint of point `i`'s scenario: the base chain, the paths and the point's values.
+    pub fn scenario_hash(&self, i: usize) -> u64 {
+        let mut h = crate::scenario::domain::Fnv::new();
+        h.write(&self.base_hash.to_le_bytes());
+        for (p, x) in self.paths.iter().zip(&self.points[i]) {
+            h.write(p.as_bytes());
+            h.write(&x.to_bits().to_le_bytes());
+        }
+        h.finish()
+    }
+
+    /// The master seed of point `i`.
+    pub fn point_seed(&self, i: usize) -> u64 {
+        mix64(self.seed ^ mix64(i as u64))
+    }
+
+    /// Point `i`'s scenario, built and validated.
+    pub fn point_scenario(&self, i: usize) -> Result<crate::scenario::domain::Scenario, String> {
+        let mut chain = self.base.clone();
+        for (p, x) in self.paths.iter().zip(&self.points[i]) {
+            chain.set(p, *x).map_err(|e| format!("{p}: {e}"))?;
+        }
+        chain.build(&self.base_path).map_err(|e| e.to_string())
+    }
+
+    /// What point `i` sets, as `path = value, ...`.
+    pub fn describe(&self, i: usize) -> String {
+        self.paths
+            .iter()
+            .zip(&self.points[i])
+            .map(|(p, x)| format!("{p} = {x}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The most points a sweep may have without `--force`.
-pub const MAX_POINTS: usize = 1_000_000;
+pub const MAX_POINTS: usize = crate::scenario::limits::MAX_POINTS_UNFORCED;
 
 fn axis_values(a: &RawAxis, at: &str, errors: &mut Vec<FieldError>) -> Vec<f64> {
     let given = [a.values.is_some(), a.range.is_some(), a.log.is_some()]
@@ -146,6 +188,16 @@ fn axis_values(a: &RawAxis, at: &str, errors: &mut Vec<FieldError>) -> Vec<f64> 
         return v.clone();
     }
     if let Some(r) = &a.range {
+        if !(r.from.is_finite() && r.to.is_finite()) {
+            errors.push(FieldError::new(
+                format!("{at}.range"),
+                format!(
+                    "`from` and `to` must be finite numbers (got {}, {})",
+                    r.from, r.to
+                ),
+            ));
+            return Vec::new();
+        }
         let span = r.to - r.from;
         if !(r.step.is_finite() && r.step != 0.0)
             || (span != 0.0 && span.signum() != r.step.signum())
@@ -159,22 +211,32 @@ fn axis_values(a: &RawAxis, at: &str, errors: &mut Vec<FieldError>) -> Vec<f64> 
             ));
             return Vec::new();
         }
-        let n = (span / r.step + 1e-9).floor() as usize + 1;
+        let steps = (span / r.step + 1e-9).floor();
+        let n = if steps.is_finite() && steps < MAX_POINTS as f64 {
+            steps as usize + 1
+        } else {
+            usize::MAX
+        };
         if n > MAX_POINTS {
             errors.push(FieldError::new(
                 format!("{at}.range"),
-                format!("has {n} values; widen the step"),
+                format!("has more than {MAX_POINTS} values; widen the step"),
             ));
             return Vec::new();
         }
         return (0..n).map(|i| r.from + i as f64 * r.step).collect();
     }
     if let Some(l) = &a.log {
-        if !(l.from > 0.0 && l.to > 0.0 && l.points >= 2) {
+        if !(l.from > 0.0
+            && l.to > 0.0
+            && l.from.is_finite()
+            && l.to.is_finite()
+            && (2..=MAX_POINTS).contains(&l.points))
+        {
             errors.push(FieldError::new(
                 format!("{at}.log"),
                 format!(
-                    "needs from > 0, to > 0 and points ≥ 2 (got {}, {}, {})",
+                    "needs finite from > 0, to > 0 and 2 ≤ points ≤ {MAX_POINTS} (got {}, {}, {})",
                     l.from, l.to, l.points
                 ),
             ));
@@ -243,10 +305,24 @@ pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
             "unknown key; expected name, description, base, replications, seed, axis, lhs",
         ));
     }
-    if replications < 1 {
+    if !(1..=crate::scenario::limits::MAX_REPLICATIONS as i64).contains(&replications) {
         errors.push(FieldError::new(
             "replications",
-            format!("must be ≥ 1 (got {replications})"),
+            format!(
+                "must be between 1 and {} (got {replications})",
+                crate::scenario::limits::MAX_REPLICATIONS
+            ),
+        ));
+    }
+    if let Some(n) = &name
+        && (n.is_empty() || n.chars().count() > crate::scenario::limits::MAX_NAME_CHARS)
+    {
+        errors.push(FieldError::new(
+            "name",
+            format!(
+                "must have 1 to {} characters",
+                crate::scenario::limits::MAX_NAME_CHARS
+            ),
         ));
     }
     let Some(base) = base else {
@@ -293,7 +369,13 @@ pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
             .map(Vec::len)
             .try_fold(1usize, |acc, n| acc.checked_mul(n))
             .unwrap_or(usize::MAX);
-        if total > MAX_POINTS && !force {
+        let hard = crate::scenario::limits::MAX_POINTS;
+        if total > hard {
+            errors.push(FieldError::new(
+                "axis",
+                format!("the grid has more than {hard} points, the limit even with --force; split the sweep"),
+            ));
+        } else if total > MAX_POINTS && !force {
             errors.push(FieldError::new("axis", format!("the grid has {total} points, more than {MAX_POINTS}; pass --force to run it anyway")));
         } else if errors.is_empty() {
             points.push(Vec::new());
@@ -312,8 +394,25 @@ pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
                 "give either [[axis]] entries or [lhs], not both",
             ));
         }
+        let hard = crate::scenario::limits::MAX_POINTS;
         if l.samples == 0 {
             errors.push(FieldError::new("lhs.samples", "must be ≥ 1 (got 0)"));
+        } else if l.samples > hard {
+            errors.push(FieldError::new(
+                "lhs.samples",
+                format!(
+                    "must be at most {hard} (got {}), the limit even with --force",
+                    l.samples
+                ),
+            ));
+        } else if l.samples > MAX_POINTS && !force {
+            errors.push(FieldError::new(
+                "lhs.samples",
+                format!(
+                    "{} samples is more than {MAX_POINTS}; pass --force to run them anyway",
+                    l.samples
+                ),
+            ));
         }
         for (j, f) in l.fields.iter().enumerate() {
             check_path(
@@ -344,12 +443,28 @@ pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
-    let fingerprint = text
-        .bytes()
-        .chain(base_text.bytes())
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
+    if points.is_empty() {
+        return Err(invalid(vec![FieldError::new(
+            "axis",
+            "the sweep has no point; give each axis at least one value",
+        )]));
+    }
+    let base_hash = chain.fingerprint();
+    let mut h = crate::scenario::domain::Fnv::new();
+    h.write(env!("CARGO_PKG_VERSION").as_bytes());
+    h.write(&base_hash.to_le_bytes());
+    h.write(&(replications as u64).to_le_bytes());
+    h.write(&seed.to_le_bytes());
+    for p in &paths {
+        h.write(p.as_bytes());
+        h.write(b"\x00");
+    }
+    for pt in &points {
+        for x in pt {
+            h.write(&x.to_bits().to_le_bytes());
+        }
+    }
+    let fingerprint = h.finish();
     Ok(Sweep {
         name: name.unwrap_or_else(|| {
             path.file_stem()
@@ -363,6 +478,7 @@ pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
         replications: replications.max(1) as u64,
         seed,
         fingerprint,
+        base_hash,
     })
 }
 
@@ -427,27 +543,80 @@ pub struct Manifest {
     pub paths: Vec<String>,
     /// Replications per point.
     pub replications: u64,
+    /// Sweep seed.
+    pub seed: u64,
+}
+
+/// Reads a folder's `sweep.json` (size-capped), naming the file in every error.
+fn read_manifest(dir: &Path) -> Result<Manifest, String> {
+    let path = dir.join("sweep.json");
+    let text = crate::scenario::read_capped(&path, false, "json").map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: not a sweep manifest ({e}); the folder is damaged or not a sweep folder",
+            path.display()
+        )
+    })
 }
 
 fn point_file(dir: &Path, i: usize) -> PathBuf {
     dir.join("points").join(format!("point-{i:07}.csv"))
 }
 
-/// Runs one point: its rows (replication, scope, metric, value) and its summary rows.
+/// Builds and validates every point's scenario (in parallel on `threads`
+/// threads) before any point runs: a value the scenario refuses is reported
+/// with the sweep file, the point and what it sets, and nothing is written.
+pub fn check_points(sw: &Sweep, path: &Path, threads: usize) -> Result<(), ScenarioError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| ScenarioError::Invalid {
+            path: path.to_owned(),
+            errors: vec![FieldError::new("", format!("cannot start threads: {e}"))],
+        })?;
+    let bad: Vec<(usize, String)> = pool.install(|| {
+        (0..sw.points.len())
+            .into_par_iter()
+            .filter_map(|i| sw.point_scenario(i).err().map(|e| (i, e)))
+            .collect()
+    });
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let shown = 20;
+    let mut errors: Vec<FieldError> = bad
+        .iter()
+        .take(shown)
+        .map(|(i, e)| {
+            FieldError::new(
+                format!("point {i} ({})", sw.describe(*i)),
+                format!("the scenario refuses it: {}", e.replace('\n', " ")),
+            )
+        })
+        .collect();
+    if bad.len() > shown {
+        errors.push(FieldError::new(
+            "",
+            format!("and {} more points the scenario refuses", bad.len() - shown),
+        ));
+    }
+    Err(ScenarioError::Invalid {
+        path: path.to_owned(),
+        errors,
+    })
+}
+
+/// Runs one point: its rows (replication, scope, metric, value), its
+/// summary rows, and a last line `C,<point>,<sweep fingerprint>,<checksum>`
+/// that resume and merge verify.
 fn run_point(
     sw: &Sweep,
     i: usize,
     parallel_reps: bool,
 ) -> Result<(String, Vec<OverloadWarning>), String> {
-    let mut chain = sw.base.clone();
-    for (p, x) in sw.paths.iter().zip(&sw.points[i]) {
-        chain
-            .set(p, *x)
-            .map_err(|e| format!("point {i}: {p}: {e}"))?;
-    }
-    let sc = chain
-        .build(&sw.base_path)
-        .map_err(|e| format!("point {i}: {e}"))?;
+    let sc = sw
+        .point_scenario(i)
+        .map_err(|e| format!("point {i} ({}): {e}", sw.describe(i)))?;
     let prepared = prepare(
         &sc,
         if sc.model.edf {
@@ -458,7 +627,7 @@ fn run_point(
     )
     .map_err(|e| format!("point {i}: {e}"))?;
     let warnings = prepared.warnings();
-    let seed = mix64(sw.seed ^ mix64(i as u64));
+    let seed = sw.point_seed(i);
     let per_year = 365.0 / f64::from(sc.horizon_days);
     let one = |r: u64| -> Result<Vec<(String, Metrics)>, String> {
         let runs = prepared
@@ -490,6 +659,10 @@ fn run_point(
             .collect::<Result<_, String>>()?
     };
     let axes: String = sw.points[i].iter().map(|x| format!(",{x}")).collect();
+    let key = format!(
+        "{i},{seed},{}{axes}",
+        crate::report::output::hex(sw.scenario_hash(i))
+    );
     let mut text = String::new();
     for (r, rows) in reps.iter().enumerate() {
         for (scope, m) in rows {
@@ -499,7 +672,7 @@ fn run_point(
                 } else {
                     String::new()
                 };
-                text.push_str(&format!("R,{i}{axes},{r},{scope},{metric},{v}\n"));
+                text.push_str(&format!("R,{key},{r},{scope},{metric},{v}\n"));
             }
         }
     }
@@ -514,14 +687,59 @@ fn run_point(
                 }
             };
             text.push_str(&format!(
-                "S,{i}{axes},{scope},{metric},{},{},{}\n",
+                "S,{key},{scope},{metric},{},{},{}\n",
                 f(e.mean),
                 f(e.ci_low),
                 f(e.ci_high)
             ));
         }
     }
+    let mut h = crate::scenario::domain::Fnv::new();
+    h.write(text.as_bytes());
+    text.push_str(&format!(
+        "C,{i},{},{}\n",
+        crate::report::output::hex(sw.fingerprint),
+        crate::report::output::hex(h.finish())
+    ));
     Ok((text, warnings))
+}
+
+/// Reads point file `i` of `dir` and checks it: valid UTF-8, complete (its
+/// checksum line matches its content) and of the sweep `fingerprint`.
+/// Returns the content without the checksum line; every error names the file.
+pub fn read_point(dir: &Path, i: usize, fingerprint: u64) -> Result<String, String> {
+    let path = point_file(dir, i);
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{}: not UTF-8 (bad bytes at byte {}); the file is damaged: delete it and run its shard again",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let body_end = text.trim_end_matches('\n').rfind('\n').map_or(0, |k| k + 1);
+    let (body, last) = text.split_at(body_end);
+    let parts: Vec<&str> = last.trim_end().split(',').collect();
+    let damaged = |why: &str| {
+        format!(
+            "{}: {why}; the file is damaged or from another sweep: delete it and run its shard again",
+            path.display()
+        )
+    };
+    if parts.len() != 4 || parts[0] != "C" || parts[1] != i.to_string() {
+        return Err(damaged("has no checksum line for this point"));
+    }
+    if parts[2] != crate::report::output::hex(fingerprint) {
+        return Err(damaged(
+            "belongs to another sweep (its fingerprint differs)",
+        ));
+    }
+    let mut h = crate::scenario::domain::Fnv::new();
+    h.write(body.as_bytes());
+    if parts[3] != crate::report::output::hex(h.finish()) {
+        return Err(damaged("does not match its checksum (truncated or edited)"));
+    }
+    Ok(body.to_string())
 }
 
 /// What a sweep run did: the points it ran and the overload warnings of each.
@@ -533,14 +751,19 @@ pub struct Ran {
     pub warnings: Vec<(usize, Vec<OverloadWarning>)>,
 }
 
-/// Runs the points of `shard` not already in `dir/points`, on `threads` threads; returns what ran.
+/// Runs the points of `shard` not already in `dir/points`, on `threads`
+/// threads, under the folder's lock; with `combine`, then writes the
+/// combined tables (see [`combine`]). Returns what ran.
 pub fn run(
     sw: &Sweep,
     dir: &Path,
     shard: Shard,
     threads: usize,
     progress: &indicatif::ProgressBar,
+    combine_after: bool,
 ) -> Result<Ran, String> {
+    // One writer per sweep folder; held until the run returns.
+    let _lock = crate::report::output::lock(dir).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir.join("points"))
         .map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
     let manifest = Manifest {
@@ -549,18 +772,27 @@ pub fn run(
         points: sw.points.len(),
         paths: sw.paths.clone(),
         replications: sw.replications,
+        seed: sw.seed,
     };
     let mpath = dir.join("sweep.json");
-    if let Ok(old) = std::fs::read_to_string(&mpath) {
-        let old: Manifest = serde_json::from_str(&old)
-            .map_err(|e| format!("{}: unreadable: {e}", mpath.display()))?;
+    if mpath.exists() {
+        let old = read_manifest(dir)?;
         if old.fingerprint != manifest.fingerprint {
             return Err(format!(
-                "{}: this folder holds another sweep (`{}`); use a new --out folder",
+                "{}: this folder holds another sweep (`{}`, or this one before a change to its files); use a new --out folder",
                 dir.display(),
                 old.name
             ));
         }
+    } else if std::fs::read_dir(dir.join("points"))
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .next()
+        .is_some()
+    {
+        return Err(format!(
+            "{}: holds point files but no sweep.json; use a new --out folder",
+            dir.display()
+        ));
     }
     write_atomic(
         &mpath,
@@ -569,10 +801,15 @@ pub fn run(
             .as_bytes(),
     )
     .map_err(|e| e.to_string())?;
-    let todo: Vec<usize> = (0..sw.points.len())
-        .filter(|i| i % shard.n == shard.k - 1)
-        .filter(|&i| !point_file(dir, i).exists())
-        .collect();
+    // Finished points are kept only if they check out.
+    let mut todo = Vec::new();
+    for i in (0..sw.points.len()).filter(|i| i % shard.n == shard.k - 1) {
+        if point_file(dir, i).exists() {
+            read_point(dir, i, sw.fingerprint)?;
+        } else {
+            todo.push(i);
+        }
+    }
     progress.set_length(todo.len() as u64);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -603,6 +840,9 @@ pub fn run(
     })?;
     let mut warnings = warnings.into_inner().unwrap_or_default();
     warnings.sort_by_key(|(i, _)| *i);
+    if combine_after {
+        combine(dir)?;
+    }
     Ok(Ran {
         points: todo.len(),
         warnings,
@@ -610,13 +850,10 @@ pub fn run(
 }
 
 /// Writes `results.csv` and `summary.csv` from the point files of `dir`
-/// (all points must be there); the same bytes whichever process ran them.
+/// (all points must be there, each checked against its checksum and the
+/// sweep's fingerprint); the same bytes whichever process ran them.
 pub fn combine(dir: &Path) -> Result<(), String> {
-    let m: Manifest = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("sweep.json"))
-            .map_err(|e| format!("{}: {e}", dir.display()))?,
-    )
-    .map_err(|e| e.to_string())?;
+    let m = read_manifest(dir)?;
     let cols: String = m.paths.iter().map(|p| format!(",\"{p}\"")).collect();
     for i in 0..m.points {
         if !point_file(dir, i).exists() {
@@ -627,11 +864,18 @@ pub fn combine(dir: &Path) -> Result<(), String> {
         }
     }
     // Stream the point files into the combined tables: memory does not grow with the points.
-    let stream = |tag: &str, header: String, out: &str| {
-        write_atomic_with(&dir.join(out), |w| {
+    let stream = |tag: &str, header: String, out: &str| -> Result<(), String> {
+        let mut bad: Option<String> = None;
+        let r = write_atomic_with(&dir.join(out), |w| {
             w.write_all(header.as_bytes())?;
             for i in 0..m.points {
-                let text = std::fs::read_to_string(point_file(dir, i))?;
+                let text = match read_point(dir, i, m.fingerprint) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        bad = Some(e);
+                        return Err(std::io::Error::other("bad point file"));
+                    }
+                };
                 for line in text.lines() {
                     if let Some(row) = line.strip_prefix(tag) {
                         w.write_all(row.as_bytes())?;
@@ -640,30 +884,32 @@ pub fn combine(dir: &Path) -> Result<(), String> {
                 }
             }
             Ok(())
-        })
-        .map_err(|e| e.to_string())
+        });
+        match (bad, r) {
+            (Some(e), _) => Err(e),
+            (None, r) => r.map_err(|e| e.to_string()),
+        }
     };
     stream(
         "R,",
-        format!("point{cols},replication,scope,metric,value\n"),
+        format!("point,seed,scenario_hash{cols},replication,scope,metric,value\n"),
         "results.csv",
     )?;
     stream(
         "S,",
-        format!("point{cols},scope,metric,mean,ci_low,ci_high\n"),
+        format!("point,seed,scenario_hash{cols},scope,metric,mean,ci_low,ci_high\n"),
         "summary.csv",
     )?;
     Ok(())
 }
 
-/// Merges shard folders into `out`: checks they hold the same sweep, copies their point files, and combines.
+/// Merges shard folders into `out`: checks they hold the same sweep, copies
+/// their point files (each checked), and combines. `out` must be new, or a
+/// folder of the same sweep.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), String> {
     let mut manifest: Option<Manifest> = None;
     for d in dirs {
-        let text = std::fs::read_to_string(d.join("sweep.json"))
-            .map_err(|e| format!("{}: not a sweep folder: {e}", d.display()))?;
-        let m: Manifest = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: unreadable sweep.json: {e}", d.display()))?;
+        let m = read_manifest(d)?;
         if let Some(first) = &manifest {
             if first.fingerprint != m.fingerprint {
                 return Err(format!(
@@ -681,6 +927,27 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), String> {
     let Some(m) = manifest else {
         return Err("give at least one shard folder".into());
     };
+    let _lock = crate::report::output::lock(out).map_err(|e| e.to_string())?;
+    if out.join("sweep.json").exists() {
+        let old = read_manifest(out)?;
+        if old.fingerprint != m.fingerprint {
+            return Err(format!(
+                "{}: holds another sweep (`{}`); merge into a new folder",
+                out.display(),
+                old.name
+            ));
+        }
+    } else if out.exists()
+        && std::fs::read_dir(out)
+            .map_err(|e| format!("{}: {e}", out.display()))?
+            .next()
+            .is_some()
+    {
+        return Err(format!(
+            "{}: is not empty and holds no sweep; merge into a new folder",
+            out.display()
+        ));
+    }
     std::fs::create_dir_all(out.join("points")).map_err(|e| format!("{}: {e}", out.display()))?;
     write_atomic(
         &out.join("sweep.json"),
@@ -692,9 +959,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), String> {
     for i in 0..m.points {
         let dst = point_file(out, i);
         if dst.exists() {
+            read_point(out, i, m.fingerprint)?;
             continue;
         }
-        if let Some(src) = dirs.iter().map(|d| point_file(d, i)).find(|p| p.exists()) {
+        if let Some(d) = dirs.iter().find(|d| point_file(d, i).exists()) {
+            read_point(d, i, m.fingerprint)?;
+            let src = point_file(d, i);
             let bytes = std::fs::read(&src).map_err(|e| format!("{}: {e}", src.display()))?;
             write_atomic(&dst, &bytes).map_err(|e| e.to_string())?;
         }

@@ -61,6 +61,8 @@ pub struct Difference {
 pub struct ReformComparison {
     /// Reform scenario name.
     pub reform: String,
+    /// Fingerprint of the reform's files, 16 hex digits.
+    pub reform_hash: String,
     /// Scope (`overall` or a tier) → metric → difference.
     pub scopes: BTreeMap<String, BTreeMap<&'static str, Difference>>,
 }
@@ -79,6 +81,8 @@ pub struct ScenarioWarnings {
 pub struct Comparison {
     /// Base scenario name.
     pub base: String,
+    /// Fingerprint of the base's files, 16 hex digits.
+    pub base_hash: String,
     /// What the scopes mean: `overall`, a tier (by receiving tier),
     /// `competent:<tier>` (by competent tier) and `holder:<tier>` (lateness
     /// charged to the tier holding the dossier when its deadline passed).
@@ -232,11 +236,13 @@ pub fn compare(
         }
         out.push(ReformComparison {
             reform: sc.name.clone(),
+            reform_hash: crate::report::output::hex(sc.hash),
             scopes: scopes_out,
         });
     }
     Ok(Comparison {
         base: base.name.clone(),
+        base_hash: crate::report::output::hex(base.hash),
         scopes: COMPARE_SCOPES,
         warnings,
         seed,
@@ -248,7 +254,7 @@ pub fn compare(
 /// The long-format comparison table (`comparison.csv`).
 pub fn comparison_csv(c: &Comparison) -> String {
     let mut out = String::from(
-        "base,reform,scope,metric,base_mean,reform_mean,diff,diff_ci_low,diff_ci_high,unpaired_half_width\n",
+        "base,base_hash,reform,reform_hash,seed,scope,metric,base_mean,reform_mean,diff,diff_ci_low,diff_ci_high,unpaired_half_width\n",
     );
     let num = |x: f64| {
         if x.is_finite() {
@@ -261,9 +267,12 @@ pub fn comparison_csv(c: &Comparison) -> String {
         for (scope, m) in &r.scopes {
             for (metric, d) in m {
                 out.push_str(&format!(
-                    "{},{},{scope},{metric},{},{},{},{},{},{}\n",
+                    "{},{},{},{},{},{scope},{metric},{},{},{},{},{},{}\n",
                     c.base,
+                    c.base_hash,
                     r.reform,
+                    r.reform_hash,
+                    c.seed,
                     num(d.base),
                     num(d.reform),
                     num(d.diff),

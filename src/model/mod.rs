@@ -411,6 +411,11 @@ impl CompiledProvince {
                 .shock
                 .as_ref()
                 .map_or(0.0, |sh| sh.backlog * per_year / all_year);
+            let segments = arrival_segments(sc, end, per_year, s == 1, backlog);
+            // A window with no counter day (a short run inside Tết) has no counter arrivals.
+            if !segments.iter().any(|x| x.rate > 0.0) {
+                continue;
+            }
             sources.push(Source {
                 name: if s == 0 {
                     "counter".into()
@@ -419,9 +424,7 @@ impl CompiledProvince {
                 },
                 class: 0,
                 node: stations[cells[s][0].0 as usize][0],
-                arrivals: Arrivals::Profile {
-                    segments: arrival_segments(sc, end, per_year, s == 1, backlog),
-                },
+                arrivals: Arrivals::Profile { segments },
             });
             alias.push(WeightedAliasIndex::new(weights[s].clone()).map_err(|e| {
                 vec![NetworkError::Dist {

@@ -791,6 +791,8 @@ pub fn estimates(per_rep: &[Metrics]) -> EstimateSet {
 pub struct RunSummary {
     /// Scenario name.
     pub scenario: String,
+    /// Fingerprint of the scenario's files, 16 hex digits.
+    pub scenario_hash: String,
     /// Master seed.
     pub seed: u64,
     /// Replications.
@@ -904,6 +906,7 @@ pub fn summarise(
     };
     RunSummary {
         scenario: sc.name.clone(),
+        scenario_hash: crate::report::output::hex(sc.hash),
         seed,
         replications: reps.len() as u64,
         horizon_days: sc.horizon_days,
@@ -928,11 +931,16 @@ pub fn summarise(
 /// scope and metric. Tier and unit rows come on three bases (`basis`:
 /// `receiving`, `competent`, `holder`, see [`BASES`]); overall, procedure
 /// and channel rows leave `basis` blank.
-pub fn metrics_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
+pub fn metrics_csv(sc: &Scenario, seed: u64, reps: &[Vec<ProvinceRun>]) -> String {
     let per_year = 365.0 / f64::from(sc.horizon_days);
-    let mut out =
-        String::from("scenario,replication,scope,basis,tier,unit,procedure,channel,metric,value\n");
-    let name = csv_field(&sc.name);
+    let mut out = String::from(
+        "scenario,scenario_hash,seed,replication,scope,basis,tier,unit,procedure,channel,metric,value\n",
+    );
+    let name = format!(
+        "{},{},{seed}",
+        csv_field(&sc.name),
+        crate::report::output::hex(sc.hash)
+    );
     for (r, runs) in reps.iter().enumerate() {
         let s = scopes(sc, runs);
         let mut rows =
@@ -1087,10 +1095,15 @@ fn csv_num(x: f64) -> String {
 /// figures overall, per province, tier and unit, for the year (`period` =
 /// `year`) and each calendar month (`YYYY-MM`, judged on the dossiers
 /// completed that month).
-pub fn index_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
-    let mut out =
-        String::from("scenario,replication,scope,province,tier,unit,period,metric,value\n");
-    let name = csv_field(&sc.name);
+pub fn index_csv(sc: &Scenario, seed: u64, reps: &[Vec<ProvinceRun>]) -> String {
+    let mut out = String::from(
+        "scenario,scenario_hash,seed,replication,scope,province,tier,unit,period,metric,value\n",
+    );
+    let name = format!(
+        "{},{},{seed}",
+        csv_field(&sc.name),
+        crate::report::output::hex(sc.hash)
+    );
     for (r, runs) in reps.iter().enumerate() {
         for ((scope, p, t, u, period), m) in index_rows(sc, &scopes(sc, runs)) {
             for (metric, value) in m {
@@ -1108,10 +1121,15 @@ pub fn index_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
 
 /// The index figures across replications (`index_summary.csv`): for every
 /// scope and period of `index.csv`, each metric's mean and 95% CI.
-pub fn index_summary_csv(sc: &Scenario, reps: &[Vec<ProvinceRun>]) -> String {
-    let mut out =
-        String::from("scenario,scope,province,tier,unit,period,metric,mean,ci_low,ci_high\n");
-    let name = csv_field(&sc.name);
+pub fn index_summary_csv(sc: &Scenario, seed: u64, reps: &[Vec<ProvinceRun>]) -> String {
+    let mut out = String::from(
+        "scenario,scenario_hash,seed,scope,province,tier,unit,period,metric,mean,ci_low,ci_high\n",
+    );
+    let name = format!(
+        "{},{},{seed}",
+        csv_field(&sc.name),
+        crate::report::output::hex(sc.hash)
+    );
     let per_rep: Vec<Vec<(IndexKey, Metrics)>> = reps
         .iter()
         .map(|runs| index_rows(sc, &scopes(sc, runs)))

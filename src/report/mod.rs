@@ -1,5 +1,7 @@
 //! Writing results: aligned text tables for terminals and atomic file output.
 
+pub mod output;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -77,11 +79,37 @@ pub enum ReportError {
     },
     /// The output folder already holds files.
     #[error(
-        "{path}: the output folder is not empty; pass --force to overwrite its files, or --out to choose another folder"
+        "{path}: the output folder is not empty; pass --force to replace its files, or --out to choose another folder"
     )]
     NotEmpty {
         /// The folder.
         path: String,
+    },
+    /// Another motcua process is writing the folder.
+    #[error(
+        "{path}: another motcua process is writing this folder; wait for it to finish, or choose another --out"
+    )]
+    Locked {
+        /// The folder.
+        path: String,
+    },
+    /// The output path cannot be an output folder.
+    #[error("{path}: {why}")]
+    BadFolder {
+        /// The path.
+        path: String,
+        /// Why, with what to do instead.
+        why: String,
+    },
+    /// `--force` would delete a file motcua did not write.
+    #[error(
+        "{path}: holds `{name}`, which motcua does not write; --force only replaces a folder of motcua outputs, so choose another --out"
+    )]
+    Foreign {
+        /// The folder.
+        path: String,
+        /// The file or folder it would delete.
+        name: String,
     },
 }
 
@@ -381,9 +409,15 @@ pub fn write_atomic_with(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    // An unpredictable name, created exclusively: never follows a symbolic
+    // link or reuses a file another user placed there.
+    let tmp = dir.join(format!(".{name}.tmp-{:016x}", output::random_u64()));
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(io)?;
     let result = (|| {
-        let f = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::new(f);
         fill(&mut w)?;
         let f = w.into_inner().map_err(|e| e.into_error())?;

@@ -475,6 +475,9 @@ impl Calendars {
 pub struct Scenario {
     /// Name.
     pub name: String,
+    /// Fingerprint of the files it was read from, as merged (see
+    /// [`RawChain::fingerprint`]); outputs carry it to tell runs apart.
+    pub hash: u64,
     /// Start date (time 0).
     pub start: NaiveDate,
     /// Warm-up, days.
@@ -744,6 +747,7 @@ impl RawChain {
 
     /// Resolves the table and applies the reforms; `path` names the scenario in errors.
     pub fn build(self, path: &Path) -> Result<Scenario, ScenarioError> {
+        let hash = self.fingerprint();
         let Self {
             table,
             reforms,
@@ -803,6 +807,7 @@ impl RawChain {
                 errors,
             });
         }
+        sc.hash = hash;
         Ok(sc)
     }
 }
@@ -1422,6 +1427,7 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, Vec<FieldErr
     calendars.open_saturday(raw_cal.saturday_morning, raw_cal.saturday_back_office);
     Ok(Scenario {
         name,
+        hash: 0,
         start,
         warmup_days: warmup_days as u32,
         horizon_days: horizon_days as u32,

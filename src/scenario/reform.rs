@@ -180,6 +180,8 @@ fn all_or(
 pub struct Ledger {
     deadlines: BTreeMap<usize, (u32, usize)>,
     moved: BTreeMap<usize, (Tier, usize)>,
+    /// Procedures whose online share a reform set: (share, reform index).
+    online: BTreeMap<usize, (f64, usize)>,
 }
 
 impl Reform {
@@ -265,7 +267,24 @@ impl Reform {
                             format!("must be > 0 (got {s})"),
                         )));
                     }
-                    for i in all_or(sc, procedures, &at("procedures")).map_err(one)? {
+                    let idx = all_or(sc, procedures, &at("procedures")).map_err(one)?;
+                    let mut errors = Vec::new();
+                    for &i in &idx {
+                        let d = (f64::from(sc.procedures[i].deadline_days) * s).round();
+                        if d > 365.0 {
+                            errors.push(FieldError::new(
+                                at("scale"),
+                                format!(
+                                    "makes the deadline of `{}` {d} working days, over 365",
+                                    sc.procedures[i].id
+                                ),
+                            ));
+                        }
+                    }
+                    if !errors.is_empty() {
+                        return Err(errors);
+                    }
+                    for i in idx {
                         let d = &mut sc.procedures[i].deadline_days;
                         *d = (f64::from(*d) * s).round().max(0.0) as u32;
                     }
@@ -319,11 +338,22 @@ impl Reform {
                     )));
                 }
                 if let Some(s) = scale
-                    && !(s.is_finite() && *s > 0.0)
+                    && !(s.is_finite() && *s > 0.0 && *s <= 1000.0)
                 {
                     return Err(one(FieldError::new(
                         at("scale"),
-                        format!("must be > 0 (got {s})"),
+                        format!("must be > 0 and at most 1000 (got {s})"),
+                    )));
+                }
+                if let Some(a) = add
+                    && a.unsigned_abs() > super::limits::MAX_SERVERS as u64
+                {
+                    return Err(one(FieldError::new(
+                        at("add"),
+                        format!(
+                            "must be at most {} in size (got {a})",
+                            super::limits::MAX_SERVERS
+                        ),
                     )));
                 }
                 let pools: Vec<usize> = match pool {
@@ -389,7 +419,31 @@ impl Reform {
                         format!("must be ≥ 0 (got {x})"),
                     )));
                 }
-                for i in all_or(sc, procedures, &at("procedures")).map_err(one)? {
+                let idx = all_or(sc, procedures, &at("procedures")).map_err(one)?;
+                // A share set by an earlier reform cannot be set otherwise or scaled.
+                let mut errors = Vec::new();
+                for &i in &idx {
+                    if let Some(&(x, prev)) = ledger.online.get(&i)
+                        && (scale.is_some() || set.is_some_and(|y| y != x))
+                    {
+                        errors.push(FieldError::new(
+                            at(if scale.is_some() { "scale" } else { "set" }),
+                            format!(
+                                "reform[{prev}] set the online share of `{}` to {x}: the reforms contradict each other",
+                                sc.procedures[i].id
+                            ),
+                        ));
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(errors);
+                }
+                if let Some(x) = set {
+                    for &i in &idx {
+                        ledger.online.insert(i, (*x, k));
+                    }
+                }
+                for i in idx {
                     let c = &mut sc.procedures[i].channels;
                     let online = c[2] + c[3];
                     let target = match (scale, set) {
@@ -593,22 +647,37 @@ impl Reform {
                         }
                     }
                 }
-                if *weeks < 1 {
+                if !(1..=super::limits::MAX_SHOCK_WEEKS).contains(weeks) {
                     errors.push(FieldError::new(
                         at("weeks"),
-                        format!("must be ≥ 1 (got {weeks})"),
+                        format!(
+                            "must be between 1 and {} (got {weeks})",
+                            super::limits::MAX_SHOCK_WEEKS
+                        ),
                     ));
                 }
-                if !(productivity.is_finite() && *productivity > 0.0 && *productivity <= 1.0) {
+                if !(productivity.is_finite()
+                    && *productivity >= super::limits::MIN_PRODUCTIVITY
+                    && *productivity <= 1.0)
+                {
                     errors.push(FieldError::new(
                         at("productivity"),
-                        format!("must be in (0, 1] (got {productivity})"),
+                        format!(
+                            "must be between {} and 1 (got {productivity}); effort is divided by it",
+                            super::limits::MIN_PRODUCTIVITY
+                        ),
                     ));
                 }
-                if !(backlog.is_finite() && *backlog >= 0.0) {
+                if !(backlog.is_finite()
+                    && *backlog >= 0.0
+                    && *backlog <= super::limits::MAX_BACKLOG)
+                {
                     errors.push(FieldError::new(
                         at("backlog"),
-                        format!("must be ≥ 0 dossiers (got {backlog})"),
+                        format!(
+                            "must be between 0 and {:e} dossiers (got {backlog})",
+                            super::limits::MAX_BACKLOG
+                        ),
                     ));
                 }
                 if sc.model.shock.is_some() {
@@ -667,6 +736,16 @@ impl Reform {
                                 )
                             })
                             .collect());
+                    }
+                    if d.mean() > super::limits::MAX_TRANSFER_MINUTES {
+                        return Err(one(FieldError::new(
+                            at("electronic_minutes"),
+                            format!(
+                                "its mean is {} working minutes, over the limit of {}",
+                                d.mean(),
+                                super::limits::MAX_TRANSFER_MINUTES
+                            ),
+                        )));
                     }
                     sc.model.electronic_transfer_minutes = d.clone();
                 }

@@ -73,11 +73,13 @@ fn the_embedded_baseline_runs_and_writes_summary_and_metrics() {
     assert!((0.0..=1.0).contains(&late));
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     assert!(csv.starts_with(
-        "scenario,replication,scope,basis,tier,unit,procedure,channel,metric,value\n"
+        "scenario,scenario_hash,seed,replication,scope,basis,tier,unit,procedure,channel,metric,value\n"
     ));
+    let hash = v["scenario_hash"].as_str().unwrap().to_string();
+    assert_eq!(hash.len(), 16);
     for basis in ["receiving", "competent", "holder"] {
         assert!(csv.contains(&format!(
-            "baseline,1,unit,{basis},commune,seed-province/commune-82,,,late_rate,"
+            "baseline,{hash},1,1,unit,{basis},commune,seed-province/commune-82,,,late_rate,"
         )));
     }
     assert!(csv.contains(",procedure,,district,,d-land,,late_rate,"));
@@ -87,21 +89,30 @@ fn the_embedded_baseline_runs_and_writes_summary_and_metrics() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names.len(), 5, "four outputs and the manifest: {names:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["scenario_hash"], v["scenario_hash"]);
+    assert_eq!(manifest["files"].as_array().unwrap().len(), 4);
     let isum = std::fs::read_to_string(out.join("index_summary.csv")).unwrap();
-    assert!(
-        isum.starts_with("scenario,scope,province,tier,unit,period,metric,mean,ci_low,ci_high\n")
-    );
-    assert!(isum.contains("baseline,unit,seed-province,commune,commune-7,2022-09,i766_total,"));
+    let hash = v["scenario_hash"].as_str().unwrap();
+    assert!(isum.starts_with(
+        "scenario,scenario_hash,seed,scope,province,tier,unit,period,metric,mean,ci_low,ci_high\n"
+    ));
+    assert!(isum.contains(&format!(
+        "baseline,{hash},1,unit,seed-province,commune,commune-7,2022-09,i766_total,"
+    )));
     let index = std::fs::read_to_string(out.join("index.csv")).unwrap();
-    assert!(
-        index.starts_with("scenario,replication,scope,province,tier,unit,period,metric,value\n")
-    );
-    assert!(index.contains("baseline,0,overall,,,,year,i766_total,"));
-    assert!(
-        index.contains("baseline,1,unit,seed-province,district,district-3,2022-06,par_tthc_share,")
-    );
-    assert!(index.contains("baseline,0,province,seed-province,,,year,satisfaction,"));
+    assert!(index.starts_with(
+        "scenario,scenario_hash,seed,replication,scope,province,tier,unit,period,metric,value\n"
+    ));
+    assert!(index.contains(&format!("baseline,{hash},1,0,overall,,,,year,i766_total,")));
+    assert!(index.contains(&format!(
+        "baseline,{hash},1,1,unit,seed-province,district,district-3,2022-06,par_tthc_share,"
+    )));
+    assert!(index.contains(&format!(
+        "baseline,{hash},1,0,province,seed-province,,,year,satisfaction,"
+    )));
     std::fs::remove_dir_all(&out).unwrap();
 }
 
@@ -124,12 +135,28 @@ fn a_non_empty_output_folder_is_refused_without_force() {
         String::from_utf8_lossy(&o.stderr).contains("the output folder is not empty; pass --force")
     );
     assert!(!out.join("summary.json").exists());
+    // --force replaces a folder of motcua outputs, never a user's files.
     let mut forced = args.to_vec();
     forced.push("--force");
-    assert_eq!(motcua(&forced).status.code(), Some(0));
+    let o = motcua(&forced);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("holds `keep.txt`, which motcua does not write"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("keep.txt")).unwrap(),
         "precious"
+    );
+    std::fs::remove_file(out.join("keep.txt")).unwrap();
+    assert_eq!(motcua(&args).status.code(), Some(0));
+    assert_eq!(motcua(&args).status.code(), Some(2), "not empty now");
+    assert_eq!(
+        motcua(&forced).status.code(),
+        Some(0),
+        "a run's folder is replaced"
     );
     std::fs::remove_dir_all(&out).unwrap();
 }

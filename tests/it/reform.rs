@@ -469,9 +469,12 @@ fn a_shock_outside_the_run_or_with_bad_values_is_refused() {
         e.contains("reform[0].from: 2030-01-01 is outside the run"),
         "{e}"
     );
-    assert!(e.contains("reform[0].weeks: must be ≥ 1 (got 0)"), "{e}");
     assert!(
-        e.contains("reform[0].productivity: must be in (0, 1] (got 1.5)"),
+        e.contains("reform[0].weeks: must be between 1 and 520 (got 0)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("reform[0].productivity: must be between 0.05 and 1 (got 1.5)"),
         "{e}"
     );
 }
