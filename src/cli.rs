@@ -145,7 +145,7 @@ enum Command {
         /// Run only these workloads (engine-mmc, province-year, nation-year, sweep-scaling); default all.
         #[arg(long = "workload")]
         workloads: Vec<String>,
-        /// Compare with a stored `bench --json` file: exit 1 if an answer changed or throughput fell past the tolerance.
+        /// Compare with a stored `bench --json` file: exit 1 if an answer changed (counts must be equal and outputs bit-identical, read back exactly) or a throughput fell by more than the tolerance.
         #[arg(long)]
         check: Option<PathBuf>,
         /// Allowed throughput fall for --check, percent.
@@ -364,8 +364,11 @@ fn cmd_bench(
     let stored: Option<bench::Suite> = match &check {
         None => None,
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| {
-                format!("{}: cannot read the stored benchmark; write one with `motcua bench --json > FILE`", p.display())
+            let text = scenario::read_capped(p, false, "json").with_context(|| {
+                format!(
+                    "{}: cannot read the stored benchmark; write one with `motcua bench --json > FILE`",
+                    p.display()
+                )
             })?;
             let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
                 format!(
@@ -525,8 +528,14 @@ fn cmd_run(
         None if sc.model.edf => motcua::engine::Discipline::Edf,
         None => motcua::engine::Discipline::Fifo,
     };
-    let prepared = run::prepare(&sc, discipline)?;
-    prepared.check_replications(reps)?;
+    let label = file.as_ref().map_or_else(
+        || "the embedded baseline".to_string(),
+        |p| p.display().to_string(),
+    );
+    let prepared = run::prepare(&sc, discipline).with_context(|| label.clone())?;
+    prepared
+        .check_replications(reps)
+        .with_context(|| label.clone())?;
     // Lock and stage the output folder before simulating: a busy, foreign
     // or unwritable folder is reported now, not after the run.
     let mut set = report::output::OutputSet::begin(&dir, force)?;
@@ -538,7 +547,9 @@ fn cmd_run(
     }
     let pb = experiment::progress_bar(reps, quiet_or_piped(quiet), "replications");
     let start = std::time::Instant::now();
-    let results = prepared.run(seed, reps, threads, &pb)?;
+    let results = prepared
+        .run(seed, reps, threads, &pb)
+        .with_context(|| label.clone())?;
     pb.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
     let summary = run::summarise(&sc, seed, &results, &prepared.overloaded);
@@ -612,7 +623,8 @@ fn cmd_compare(
     });
     let mut set = report::output::OutputSet::begin(&dir, force)?;
     let pb = experiment::progress_bar(reps, quiet_or_piped(quiet), "replications");
-    let c = compare::compare(&b, &rs, seed, reps, threads, &pb)?;
+    let c = compare::compare(&b, &rs, seed, reps, threads, &pb)
+        .with_context(|| format!("{} compared with its reforms", base.display()))?;
     pb.finish_and_clear();
     for sw in &c.warnings {
         for w in &sw.warnings {

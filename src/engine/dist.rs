@@ -103,7 +103,10 @@ fn positive(field: &str, x: f64) -> Result<(), DistError> {
     if x.is_finite() && x > 0.0 {
         Ok(())
     } else {
-        Err(err(field, format!("must be a finite number > 0 (got {x})")))
+        Err(err(
+            field,
+            format!("must be a finite number > 0 (got {})", show(x)),
+        ))
     }
 }
 
@@ -111,7 +114,19 @@ fn non_negative(field: &str, x: f64) -> Result<(), DistError> {
     if x.is_finite() && x >= 0.0 {
         Ok(())
     } else {
-        Err(err(field, format!("must be a finite number ≥ 0 (got {x})")))
+        Err(err(
+            field,
+            format!("must be a finite number ≥ 0 (got {})", show(x)),
+        ))
+    }
+}
+
+/// A number for a message: plain for ordinary magnitudes, scientific for extreme ones.
+pub fn show(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e9).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 
@@ -228,7 +243,9 @@ impl Dist {
                 return Err(vec![err(
                     "parameters",
                     format!(
-                        "give a distribution with a finite mean and variance (mean {m}, variance {v}); lower the sd or the values"
+                        "give a distribution with a finite mean and variance (mean {}, variance {}); lower the sd or the values",
+                        show(m),
+                        show(v)
                     ),
                 )]);
             }

@@ -1306,16 +1306,34 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, Vec<FieldErr
             .clone()
             .unwrap_or_else(|| p.desk_minutes.clone());
         if p.online_check_minutes.is_some() {
-            dist_ok(
+            duration_ok(
                 &mut errors,
                 &at("online_check_minutes"),
                 &online_check_minutes,
+                limits::MAX_EFFORT_MINUTES,
+                "working minutes",
             );
         }
-        dist_ok(&mut errors, &at("appraisal_minutes"), &p.appraisal_minutes);
-        dist_ok(&mut errors, &at("approval_minutes"), &p.approval_minutes);
+        for (f, d) in [
+            ("appraisal_minutes", &p.appraisal_minutes),
+            ("approval_minutes", &p.approval_minutes),
+        ] {
+            duration_ok(
+                &mut errors,
+                &at(f),
+                d,
+                limits::MAX_EFFORT_MINUTES,
+                "working minutes",
+            );
+        }
         let handoff_days = p.handoff_days.clone().unwrap_or(Dist::constant(0.0));
-        dist_ok(&mut errors, &at("handoff_days"), &handoff_days);
+        duration_ok(
+            &mut errors,
+            &at("handoff_days"),
+            &handoff_days,
+            limits::MAX_DELAY_DAYS,
+            "working days",
+        );
         let competent_tier = p.competent_tier.unwrap_or(p.tier);
         if competent_tier.rank() > p.tier.rank() {
             errors.push(FieldError::new(
@@ -1718,7 +1736,7 @@ fn duration_ok(errors: &mut Vec<FieldError>, field: &str, d: &Dist, max: f64, un
             field,
             format!(
                 "its mean is {} {unit}, over the limit of {max} {unit}; check the unit",
-                d.mean()
+                crate::engine::show(d.mean())
             ),
         ));
     }

@@ -281,11 +281,38 @@ pub(crate) fn typed<T: DeserializeOwned>(
             };
             errors.push(FieldError::new(
                 field,
-                e.into_inner().to_string().replace('\n', " "),
+                compact_numbers(&e.into_inner().to_string().replace('\n', " ")),
             ));
             None
         }
     }
+}
+
+/// Rewrites the very long numbers a message quotes (serde prints 1e300 with
+/// 300 digits) in scientific notation.
+fn compact_numbers(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        if token.len() > 24
+            && let Ok(x) = token.parse::<f64>()
+        {
+            out.push_str(&format!("{x:e}"));
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in message.chars() {
+        if c.is_ascii_digit() || (c == '.' && !token.is_empty()) || (c == '-' && token.is_empty()) {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
 }
 
 /// Deserialises the array of tables at `key` entry by entry, so that an error

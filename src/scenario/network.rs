@@ -160,6 +160,16 @@ pub fn parse(path: &Path, text: &str) -> Result<NetworkFile, ScenarioError> {
         errors,
     };
 
+    if let Some(toml::Value::Table(r)) = table.get_mut("run")
+        && !r.contains_key("horizon")
+    {
+        errors.push(FieldError::new(
+            "run.horizon",
+            "missing: this field is required",
+        ));
+        // A stand-in, so that the rest of [run] is still checked; the file is refused anyway.
+        r.insert("horizon".into(), toml::Value::Float(1.0));
+    }
     let name = match table.remove("name") {
         Some(v) => typed::<String>("name", v, &mut errors),
         None => path.file_stem().map(|s| s.to_string_lossy().into_owned()),
@@ -176,6 +186,27 @@ pub fn parse(path: &Path, text: &str) -> Result<NetworkFile, ScenarioError> {
             None
         }
     };
+    // Every required key of every entry, all at once (serde stops at the first).
+    for (key, required) in [
+        ("class", &["name"][..]),
+        ("node", &["name"][..]),
+        ("source", &["node", "arrivals"][..]),
+    ] {
+        if let Some(toml::Value::Array(items)) = table.get_mut(key) {
+            for (i, item) in items.iter_mut().enumerate() {
+                let missing = super::missing_keys(item, required);
+                if !missing.is_empty() {
+                    for m in &missing {
+                        errors.push(FieldError::new(
+                            format!("{key}[{i}].{m}"),
+                            "missing: this field is required",
+                        ));
+                    }
+                    *item = toml::Value::Table(toml::Table::new());
+                }
+            }
+        }
+    }
     let classes: Vec<Option<RawClass>> = typed_array(&mut table, "class", &mut errors);
     let nodes: Vec<Option<RawNode>> = typed_array(&mut table, "node", &mut errors);
     let sources: Vec<Option<RawSource>> = typed_array(&mut table, "source", &mut errors);

@@ -3,8 +3,10 @@
 mod cli;
 mod determinism;
 mod engine;
+mod hostile;
 mod laws;
 mod model;
+mod mutants;
 mod queue_fuzz;
 mod reform;
 mod sweep;
