@@ -116,7 +116,7 @@ pub fn table() -> Vec<(&'static str, String, &'static str)> {
         (
             "tally memory",
             format!("{} GiB", MAX_TALLY_BYTES >> 30),
-            "what `run` holds for all its replications (about 0.8 MB per baseline replication)",
+            "what `run` holds for all its replications (about 0.9 MB per baseline replication)",
         ),
         (
             "staff",

@@ -843,3 +843,14 @@ fn bench_check_passes_against_its_own_fresh_output() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn the_readme_lists_every_limit_with_its_value() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    for (name, value, _) in motcua::scenario::limits::table() {
+        assert!(
+            readme.contains(&format!("| {name} | {value} |")),
+            "README's limits table lacks `{name}` = {value}"
+        );
+    }
+}
