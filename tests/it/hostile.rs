@@ -854,3 +854,43 @@ fn the_readme_lists_every_limit_with_its_value() {
         );
     }
 }
+
+#[test]
+fn a_killed_comparison_leaves_the_previous_set_or_the_new_one() {
+    let d = dir("kill-compare");
+    let out = d.join("out");
+    let outs = out.to_str().unwrap();
+    let args = |seed: &'static str| {
+        vec![
+            "compare",
+            "tests/fixtures/small.toml",
+            "scenarios/reforms/identity.toml",
+            "--replications",
+            "4",
+            "--out",
+            outs,
+            "-q",
+            "--force",
+            "--seed",
+            seed,
+        ]
+    };
+    // The reform extends the baseline, not the fixture: a heavier run to kill.
+    assert_eq!(motcua(&args("1")).status.code(), Some(0));
+    assert_eq!(complete_set(&out), 1);
+    let t = Instant::now();
+    assert_eq!(motcua(&args("2")).status.code(), Some(0));
+    let full = t.elapsed();
+    for (k, seed) in ["3", "4", "5", "6", "7", "8"].into_iter().enumerate() {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .args(args(seed))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full.mul_f64(0.2 + 0.2 * k as f64));
+        let _ = child.kill();
+        let _ = child.wait();
+        complete_set(&out);
+    }
+}
