@@ -2,7 +2,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use motcua::engine::Discipline;
-use motcua::model::run::prepare;
+use motcua::model::prepare::prepare;
 use motcua::scenario::domain::baseline;
 
 fn province_year(c: &mut Criterion) {
@@ -16,8 +16,14 @@ fn province_year(c: &mut Criterion) {
     });
     g.bench_function("four_replications_all_threads", |b| {
         b.iter(|| {
-            p.run(sc.seed, 4, 0, &indicatif::ProgressBar::hidden())
-                .expect("runs")
+            motcua::experiment::run::replications(
+                &p,
+                sc.seed,
+                4,
+                0,
+                &indicatif::ProgressBar::hidden(),
+            )
+            .expect("runs")
         })
     });
     g.finish();

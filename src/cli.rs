@@ -1,4 +1,4 @@
-//! Command-line definitions (clap) and dispatch; no model logic lives here.
+//! Command-line definitions (clap) and dispatch: each command parses its arguments, calls one library function, prints; no model logic lives here.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -6,8 +6,32 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use motcua::commands;
 use motcua::experiment::{self, bench, validate};
 use motcua::scenario;
+
+/// Writes a line to standard error, ignoring a closed or full stderr (never a panic).
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Standard output failed (a closed pipe, a full disk): the command exits 2
+/// without a panic, and without a message for a closed pipe.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output: {0}")]
+pub(crate) struct StdoutError(pub(crate) std::io::Error);
+
+/// Writes to standard output, flushing; an error becomes a [`StdoutError`].
+fn say(text: impl std::fmt::Display) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| StdoutError(e).into())
+}
 
 /// motcua: a parallel discrete-event simulator for the capacity planning of
 /// public-service one-stop desks.
@@ -18,71 +42,71 @@ pub(crate) struct Cli {
     command: Command,
 }
 
+/// Where and how a run or comparison writes its set.
+#[derive(Debug, clap::Args)]
+struct Output {
+    /// Output folder (default: results/<scenario-name>, or results/compare-<base-name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace a non-empty output folder of motcua outputs (never a folder holding other files).
+    #[arg(long)]
+    force: bool,
+    /// Do not write report.html.
+    #[arg(long)]
+    no_report: bool,
+    /// Print the summary as JSON on stdout instead of the tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Replications, seed, threads and day overrides of a run or comparison.
+#[derive(Debug, clap::Args)]
+struct Runs {
+    /// Replications (default: the scenario's).
+    #[arg(long)]
+    replications: Option<u64>,
+    /// Master seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Tallied days of each replication, overriding the scenario's `horizon_days` (1–3650).
+    #[arg(long)]
+    horizon_days: Option<u32>,
+    /// Warm-up days, overriding the scenario's `warmup_days` (0–365).
+    #[arg(long)]
+    warmup_days: Option<u32>,
+    /// Hide the progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a one-stop scenario (default: the embedded baseline province) and write summary.json and metrics.csv.
+    /// Run a one-stop scenario (default: the embedded baseline province) and write its results, the data dictionary and report.html.
     Run {
         /// The scenario file (TOML); without it, the embedded baseline.
         scenario: Option<PathBuf>,
-        /// Replications (default: the scenario's).
-        #[arg(long)]
-        replications: Option<u64>,
-        /// Master seed (default: the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Output folder (default: results/<scenario-name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Worker threads (0 = all cores).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// Replace a non-empty output folder of motcua outputs (never a folder holding other files).
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        runs: Runs,
+        #[command(flatten)]
+        output: Output,
         /// Queue discipline of the specialists and leaders (default: the scenario's, FIFO unless it says otherwise); the desk always serves the counter first.
         #[arg(long, value_enum)]
         queue: Option<QueueArg>,
-        /// Tallied days of each replication, overriding the scenario's `horizon_days` (1–3650).
-        #[arg(long)]
-        horizon_days: Option<u32>,
-        /// Warm-up days, overriding the scenario's `warmup_days` (0–365).
-        #[arg(long)]
-        warmup_days: Option<u32>,
-        /// Hide the progress bar.
-        #[arg(long, short)]
-        quiet: bool,
     },
-    /// Compare reforms with a base scenario (common random numbers, paired 95% CIs); writes comparison.json and comparison.csv.
+    /// Compare reforms with a base scenario (common random numbers, paired 95% CIs); writes comparison.json, comparison.csv and report.html.
     Compare {
         /// The base scenario file.
         base: PathBuf,
         /// One or more reform scenario files (usually `extends` the base).
         #[arg(required = true)]
         reforms: Vec<PathBuf>,
-        /// Replications of each scenario (default: the base's).
-        #[arg(long)]
-        replications: Option<u64>,
-        /// Master seed (default: the base's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Output folder (default: results/compare-<base-name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Worker threads (0 = all cores).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// Replace a non-empty output folder of motcua outputs.
-        #[arg(long)]
-        force: bool,
-        /// Tallied days of each replication, overriding the scenarios' `horizon_days` (1–3650).
-        #[arg(long)]
-        horizon_days: Option<u32>,
-        /// Warm-up days, overriding the scenarios' `warmup_days` (0–365).
-        #[arg(long)]
-        warmup_days: Option<u32>,
-        /// Hide the progress bar.
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        runs: Runs,
+        #[command(flatten)]
+        output: Output,
     },
     /// Run a parameter sweep (grid or Latin hypercube) over scenario or reform fields; resumable and shardable.
     Sweep {
@@ -103,6 +127,9 @@ enum Command {
         /// Build and check every point's scenario, print the plan and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Write report.html when the sweep is complete.
+        #[arg(long)]
+        report: bool,
         /// Hide the progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -115,7 +142,17 @@ enum Command {
         /// The merged output folder.
         #[arg(long)]
         out: PathBuf,
+        /// Write report.html into the merged folder.
+        #[arg(long)]
+        report: bool,
     },
+    /// Write report.html into a result folder (a run's, a comparison's or a sweep's) from its files.
+    Report {
+        /// The result folder.
+        dir: PathBuf,
+    },
+    /// Print the data dictionary: every output file, column and metric with its unit and definition.
+    Schema,
     /// Check the engine against queueing theory (Erlang C, Pollaczek–Khinchine, Jackson, Little); exit 1 if any check fails.
     Validate {
         /// A tenth of the reference size, with a 5% tolerance instead of 2%.
@@ -195,6 +232,98 @@ pub(crate) enum Outcome {
 pub(crate) fn run() -> Result<Outcome> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run {
+            scenario,
+            runs,
+            output,
+            queue,
+        } => {
+            let o = commands::RunOptions {
+                file: scenario,
+                replications: runs.replications,
+                seed: runs.seed,
+                out: output.out,
+                threads: runs.threads,
+                force: output.force,
+                queue: queue.map(|q| match q {
+                    QueueArg::Fifo => motcua::engine::Discipline::Fifo,
+                    QueueArg::Edf => motcua::engine::Discipline::Edf,
+                }),
+                horizon_days: runs.horizon_days,
+                warmup_days: runs.warmup_days,
+                report: !output.no_report,
+            };
+            let quiet = quiet_or_piped(runs.quiet);
+            let bar = |n| experiment::progress_bar(n, quiet, "replications");
+            let done = commands::run(&o, &bar, &mut |w| tell!("warning: {w}"))?;
+            let s = &done.output.summary;
+            if output.json {
+                say(format_args!("{}\n", serde_json::to_string_pretty(s)?))?;
+                return Ok(Outcome::Ok);
+            }
+            let wall = done.output.wall_s;
+            say(format_args!(
+                "{}: {} replications of {} days (after {} warm-up days), seed {}\n{}{} dossiers, {} events in {:.2} s ({:.0} dossiers/s, {:.0} events/s)\nwrote {}{}\n",
+                done.scenario.name,
+                s.replications,
+                done.scenario.horizon_days,
+                done.scenario.warmup_days,
+                s.seed,
+                motcua::report::run_table(s),
+                s.dossiers,
+                s.events,
+                wall,
+                s.dossiers as f64 / wall,
+                s.events as f64 / wall,
+                done.dir.display(),
+                if o.report {
+                    " (open report.html for the charts)"
+                } else {
+                    ""
+                }
+            ))?;
+            Ok(Outcome::Ok)
+        }
+        Command::Compare {
+            base,
+            reforms,
+            runs,
+            output,
+        } => {
+            let o = commands::CompareOptions {
+                base,
+                reforms,
+                replications: runs.replications,
+                seed: runs.seed,
+                out: output.out,
+                threads: runs.threads,
+                force: output.force,
+                horizon_days: runs.horizon_days,
+                warmup_days: runs.warmup_days,
+                report: !output.no_report,
+            };
+            let quiet = quiet_or_piped(runs.quiet);
+            let bar = |n| experiment::progress_bar(n, quiet, "replications");
+            let done = commands::compare(&o, &bar)?;
+            for sw in &done.comparison.warnings {
+                for w in &sw.warnings {
+                    tell!("warning: in {}: {w}", sw.scenario);
+                }
+            }
+            if output.json {
+                say(format_args!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&done.comparison)?
+                ))?;
+                return Ok(Outcome::Ok);
+            }
+            say(format_args!(
+                "{}wrote {}\n",
+                motcua::report::comparison_table(&done.comparison),
+                done.dir.display()
+            ))?;
+            Ok(Outcome::Ok)
+        }
         Command::Sweep {
             spec,
             out,
@@ -202,10 +331,56 @@ pub(crate) fn run() -> Result<Outcome> {
             shard,
             force,
             dry_run,
+            report,
             quiet,
-        } => cmd_sweep(spec, out, threads, shard, force, dry_run, quiet),
-        Command::Merge { dirs, out } => {
-            experiment::sweep::merge(&dirs, &out).map_err(anyhow::Error::msg)?;
+        } => {
+            let shard = match shard {
+                Some(s) => s.parse().map_err(anyhow::Error::msg)?,
+                None => experiment::sweep::Shard { k: 1, n: 1 },
+            };
+            let o = commands::SweepOptions {
+                spec,
+                out,
+                threads,
+                shard,
+                force,
+                dry_run,
+                report,
+            };
+            let quiet = quiet_or_piped(quiet);
+            let bar = |n| experiment::progress_bar(n, quiet, "points");
+            let start = std::time::Instant::now();
+            let done = commands::sweep(&o, &bar)?;
+            for (i, ws) in &done.warnings {
+                for w in ws {
+                    tell!("warning: point {i}: {w}");
+                }
+            }
+            let Some(dir) = &done.dir else {
+                say(format_args!(
+                    "{}: {} points × {} replications; every point's scenario is valid; nothing written\n",
+                    done.sweep.name,
+                    done.sweep.points.len(),
+                    done.sweep.replications
+                ))?;
+                return Ok(Outcome::Ok);
+            };
+            say(format_args!(
+                "{}: shard {}/{}: {} of its {} points run now ({} already done), {} replications each, in {:.1} s; wrote {}\n",
+                done.sweep.name,
+                shard.k,
+                shard.n,
+                done.ran,
+                done.mine,
+                done.mine - done.ran,
+                done.sweep.replications,
+                start.elapsed().as_secs_f64(),
+                dir.display()
+            ))?;
+            Ok(Outcome::Ok)
+        }
+        Command::Merge { dirs, out, report } => {
+            commands::merge(&dirs, &out, report)?;
             say(format_args!(
                 "merged {} folders into {}\n",
                 dirs.len(),
@@ -213,50 +388,21 @@ pub(crate) fn run() -> Result<Outcome> {
             ))?;
             Ok(Outcome::Ok)
         }
-        Command::Compare {
-            base,
-            reforms,
-            replications,
-            seed,
-            out,
-            threads,
-            force,
-            horizon_days,
-            warmup_days,
-            quiet,
-        } => cmd_compare(
-            base,
-            reforms,
-            replications,
-            seed,
-            out,
-            threads,
-            force,
-            (horizon_days, warmup_days),
-            quiet,
-        ),
-        Command::Run {
-            scenario,
-            replications,
-            seed,
-            out,
-            threads,
-            force,
-            queue,
-            horizon_days,
-            warmup_days,
-            quiet,
-        } => cmd_run(
-            scenario,
-            replications,
-            seed,
-            out,
-            threads,
-            force,
-            queue,
-            (horizon_days, warmup_days),
-            quiet,
-        ),
+        Command::Report { dir } => {
+            let t = std::time::Instant::now();
+            let path = commands::write_report(&dir)?;
+            say(format_args!(
+                "wrote {} ({} bytes) in {:.2} s\n",
+                path.display(),
+                std::fs::metadata(&path).map_or(0, |m| m.len()),
+                t.elapsed().as_secs_f64()
+            ))?;
+            Ok(Outcome::Ok)
+        }
+        Command::Schema => {
+            say(commands::schema())?;
+            Ok(Outcome::Ok)
+        }
         Command::Validate {
             quick,
             seed,
@@ -280,29 +426,6 @@ pub(crate) fn run() -> Result<Outcome> {
             quiet,
         } => cmd_network(file, replications, seed, threads, json, quiet),
     }
-}
-
-/// Writes a line to standard error, ignoring a closed or full stderr (never a panic).
-macro_rules! tell {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
-
-/// Standard output failed (a closed pipe, a full disk): the command exits 2
-/// without a panic, and without a message for a closed pipe.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot write to standard output: {0}")]
-pub(crate) struct StdoutError(pub(crate) std::io::Error);
-
-/// Writes to standard output, flushing; an error becomes a [`StdoutError`].
-fn say(text: impl std::fmt::Display) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    write!(out, "{text}")
-        .and_then(|()| out.flush())
-        .map_err(|e| StdoutError(e).into())
 }
 
 fn quiet_or_piped(quiet: bool) -> bool {
@@ -456,260 +579,5 @@ fn cmd_network(
         f.name, reps, seed
     ))?;
     say(motcua::report::network_table(&s))?;
-    Ok(Outcome::Ok)
-}
-
-/// Checks a replication count against the documented limit.
-fn check_replications(reps: u64, at_least: u64) -> Result<()> {
-    let max = scenario::limits::MAX_REPLICATIONS;
-    anyhow::ensure!(
-        (at_least..=max).contains(&reps),
-        "--replications must be between {at_least} and {max} (got {reps})"
-    );
-    Ok(())
-}
-
-/// Applies `--horizon-days` and `--warmup-days` overrides, within the limits a scenario file has.
-fn override_days(
-    sc: &mut scenario::domain::Scenario,
-    horizon: Option<u32>,
-    warmup: Option<u32>,
-) -> Result<()> {
-    if let Some(h) = horizon {
-        anyhow::ensure!(
-            (1..=3650).contains(&h),
-            "--horizon-days must be between 1 and 3650 (got {h})"
-        );
-        sc.horizon_days = h;
-    }
-    if let Some(w) = warmup {
-        anyhow::ensure!(
-            w <= 365,
-            "--warmup-days must be between 0 and 365 (got {w})"
-        );
-        sc.warmup_days = w;
-    }
-    if horizon.is_some() || warmup.is_some() {
-        let errors = scenario::domain::scale_limits(sc);
-        if let Some(e) = errors.first() {
-            anyhow::bail!("with these days: {}: {}", e.field, e.message);
-        }
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn cmd_run(
-    file: Option<PathBuf>,
-    replications: Option<u64>,
-    seed: Option<u64>,
-    out: Option<PathBuf>,
-    threads: usize,
-    force: bool,
-    queue: Option<QueueArg>,
-    days: (Option<u32>, Option<u32>),
-    quiet: bool,
-) -> Result<Outcome> {
-    use motcua::model::run;
-    use motcua::report;
-    let mut sc = match &file {
-        Some(p) => scenario::domain::load(p)?,
-        None => scenario::domain::baseline()?,
-    };
-    override_days(&mut sc, days.0, days.1)?;
-    let reps = replications.unwrap_or(sc.replications);
-    check_replications(reps, 1)?;
-    let seed = seed.unwrap_or(sc.seed);
-    let dir =
-        out.unwrap_or_else(|| PathBuf::from("results").join(report::output::folder_name(&sc.name)));
-    let discipline = match queue {
-        Some(QueueArg::Fifo) => motcua::engine::Discipline::Fifo,
-        Some(QueueArg::Edf) => motcua::engine::Discipline::Edf,
-        None if sc.model.edf => motcua::engine::Discipline::Edf,
-        None => motcua::engine::Discipline::Fifo,
-    };
-    let label = file.as_ref().map_or_else(
-        || "the embedded baseline".to_string(),
-        |p| p.display().to_string(),
-    );
-    let prepared = run::prepare(&sc, discipline).with_context(|| label.clone())?;
-    prepared
-        .check_replications(reps)
-        .with_context(|| label.clone())?;
-    // Lock and stage the output folder before simulating: a busy, foreign
-    // or unwritable folder is reported now, not after the run.
-    let mut set = report::output::OutputSet::begin(&dir, force)?;
-    for w in prepared.warnings() {
-        tell!(
-            "warning: {w} (memory is bounded by model.max_in_flight = {})",
-            sc.model.max_in_flight
-        );
-    }
-    let pb = experiment::progress_bar(reps, quiet_or_piped(quiet), "replications");
-    let start = std::time::Instant::now();
-    let results = prepared
-        .run(seed, reps, threads, &pb)
-        .with_context(|| label.clone())?;
-    pb.finish_and_clear();
-    let wall = start.elapsed().as_secs_f64();
-    let summary = run::summarise(&sc, seed, &results, &prepared.overloaded);
-    set.write(
-        "summary.json",
-        serde_json::to_string_pretty(&summary)?.as_bytes(),
-    )?;
-    set.write(
-        "metrics.csv",
-        run::metrics_csv(&sc, seed, &results).as_bytes(),
-    )?;
-    set.write("index.csv", run::index_csv(&sc, seed, &results).as_bytes())?;
-    set.write(
-        "index_summary.csv",
-        run::index_summary_csv(&sc, seed, &results).as_bytes(),
-    )?;
-    let dir = set.commit(report::output::Manifest {
-        motcua_version: env!("CARGO_PKG_VERSION"),
-        command: "run",
-        scenario: sc.name.clone(),
-        scenario_hash: report::output::hex(sc.hash),
-        seed,
-        replications: reps,
-        files: Vec::new(),
-    })?;
-    say(format_args!(
-        "{}: {} replications of {} days (after {} warm-up days), seed {}\n{}{} dossiers, {} events in {:.2} s ({:.0} dossiers/s, {:.0} events/s); wrote {}\n",
-        sc.name,
-        reps,
-        sc.horizon_days,
-        sc.warmup_days,
-        seed,
-        report::run_table(&summary),
-        summary.dossiers,
-        summary.events,
-        wall,
-        summary.dossiers as f64 / wall,
-        summary.events as f64 / wall,
-        dir.display()
-    ))?;
-    Ok(Outcome::Ok)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn cmd_compare(
-    base: PathBuf,
-    reforms: Vec<PathBuf>,
-    replications: Option<u64>,
-    seed: Option<u64>,
-    out: Option<PathBuf>,
-    threads: usize,
-    force: bool,
-    days: (Option<u32>, Option<u32>),
-    quiet: bool,
-) -> Result<Outcome> {
-    use motcua::model::compare;
-    use motcua::report;
-    let mut b = scenario::domain::load(&base)?;
-    override_days(&mut b, days.0, days.1)?;
-    let mut rs = Vec::new();
-    for p in &reforms {
-        let mut r = scenario::domain::load(p)?;
-        override_days(&mut r, days.0, days.1)?;
-        rs.push(r);
-    }
-    let reps = replications.unwrap_or(b.replications);
-    check_replications(reps, 2)?;
-    let seed = seed.unwrap_or(b.seed);
-    let dir = out.unwrap_or_else(|| {
-        PathBuf::from("results").join(format!("compare-{}", report::output::folder_name(&b.name)))
-    });
-    let mut set = report::output::OutputSet::begin(&dir, force)?;
-    let pb = experiment::progress_bar(reps, quiet_or_piped(quiet), "replications");
-    let c = compare::compare(&b, &rs, seed, reps, threads, &pb)
-        .with_context(|| format!("{} compared with its reforms", base.display()))?;
-    pb.finish_and_clear();
-    for sw in &c.warnings {
-        for w in &sw.warnings {
-            tell!("warning: in {}: {w}", sw.scenario);
-        }
-    }
-    set.write(
-        "comparison.json",
-        serde_json::to_string_pretty(&c)?.as_bytes(),
-    )?;
-    set.write("comparison.csv", compare::comparison_csv(&c).as_bytes())?;
-    let dir = set.commit(report::output::Manifest {
-        motcua_version: env!("CARGO_PKG_VERSION"),
-        command: "compare",
-        scenario: b.name.clone(),
-        scenario_hash: report::output::hex(b.hash),
-        seed,
-        replications: reps,
-        files: Vec::new(),
-    })?;
-    say(format_args!(
-        "{}wrote {}\n",
-        report::comparison_table(&c),
-        dir.display()
-    ))?;
-    Ok(Outcome::Ok)
-}
-
-fn cmd_sweep(
-    spec: PathBuf,
-    out: Option<PathBuf>,
-    threads: usize,
-    shard: Option<String>,
-    force: bool,
-    dry_run: bool,
-    quiet: bool,
-) -> Result<Outcome> {
-    use experiment::sweep;
-    let shard: sweep::Shard = match shard {
-        Some(s) => s.parse().map_err(anyhow::Error::msg)?,
-        None => sweep::Shard { k: 1, n: 1 },
-    };
-    let sw = sweep::load(&spec, force)?;
-    // Every point's scenario is built and checked before the first runs.
-    sweep::check_points(&sw, &spec, threads)?;
-    if dry_run {
-        say(format_args!(
-            "{}: {} points × {} replications; every point's scenario is valid; nothing written\n",
-            sw.name,
-            sw.points.len(),
-            sw.replications
-        ))?;
-        return Ok(Outcome::Ok);
-    }
-    let dir = out.unwrap_or_else(|| {
-        PathBuf::from("results").join(format!(
-            "sweep-{}",
-            motcua::report::output::folder_name(&sw.name)
-        ))
-    });
-    let pb = experiment::progress_bar(0, quiet_or_piped(quiet), "points");
-    let start = std::time::Instant::now();
-    let ran =
-        sweep::run(&sw, &dir, shard, threads, &pb, shard.n == 1).map_err(anyhow::Error::msg)?;
-    pb.finish_and_clear();
-    for (i, ws) in &ran.warnings {
-        for w in ws {
-            tell!("warning: point {i}: {w}");
-        }
-    }
-    let ran = ran.points;
-    let mine = (0..sw.points.len())
-        .filter(|i| i % shard.n == shard.k - 1)
-        .count();
-    say(format_args!(
-        "{}: shard {}/{}: {} of its {} points run now ({} already done), {} replications each, in {:.1} s; wrote {}\n",
-        sw.name,
-        shard.k,
-        shard.n,
-        ran,
-        mine,
-        mine - ran,
-        sw.replications,
-        start.elapsed().as_secs_f64(),
-        dir.display()
-    ))?;
     Ok(Outcome::Ok)
 }

@@ -34,8 +34,11 @@
 //! draws of another stream, so results are bit-identical at any thread count.
 
 pub mod calendar;
+pub mod commands;
 pub mod engine;
 pub mod experiment;
+pub mod field;
+pub mod hash;
 pub mod index;
 pub mod model;
 pub mod report;

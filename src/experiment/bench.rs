@@ -180,7 +180,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Runs the named workloads (all when empty), each `repeat` times where it is cheap.
 pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
     use crate::engine::Discipline;
-    use crate::model::run::{prepare, scopes};
+    use crate::model::prepare::prepare;
+    use crate::model::scopes::scopes;
     let want = |n: &str| names.is_empty() || names.iter().any(|x| x == n);
     for n in names {
         if !WORKLOADS.contains(&n.as_str()) {
@@ -251,9 +252,9 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
         let p = prepare(&nation, Discipline::Fifo).map_err(|e| e.to_string())?;
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let t = Instant::now();
-        let reps = p
-            .run(nation.seed, 1, cores, &indicatif::ProgressBar::hidden())
-            .map_err(|e| e.to_string())?;
+        let reps =
+            super::run::replications(&p, nation.seed, 1, cores, &indicatif::ProgressBar::hidden())
+                .map_err(|e| e.to_string())?;
         let wall = t.elapsed().as_secs_f64();
         let runs = &reps[0];
         let s = scopes(&nation, runs);
@@ -285,9 +286,14 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
         let mut dossiers = 0;
         for threads in [1, cores] {
             let t = Instant::now();
-            let reps = p
-                .run(sc.seed, 4, threads, &indicatif::ProgressBar::hidden())
-                .map_err(|e| e.to_string())?;
+            let reps = super::run::replications(
+                &p,
+                sc.seed,
+                4,
+                threads,
+                &indicatif::ProgressBar::hidden(),
+            )
+            .map_err(|e| e.to_string())?;
             walls.push(t.elapsed().as_secs_f64());
             dossiers = reps.iter().flatten().map(|r| r.dossiers).sum();
         }

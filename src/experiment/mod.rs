@@ -1,7 +1,10 @@
 //! Experiments: replications in parallel with rayon, the analytic validation suite and the throughput benchmark.
 
 pub mod bench;
+pub mod compare;
+pub mod run;
 pub mod sweep;
+pub mod tables;
 pub mod validate;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

@@ -28,9 +28,11 @@ use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::run::Estimate;
+use super::tables::{Key, Rows, index_rows, metrics_rows, summarise};
 use crate::engine::{Discipline, Streams, mix64};
-use crate::model::run::{Metrics, OverloadWarning, estimates, offered_online, prepare, scopes};
-use crate::report::{write_atomic, write_atomic_with};
+use crate::model::prepare::{OverloadWarning, prepare};
+use crate::model::scopes::scopes;
 use crate::scenario::domain::RawChain;
 use crate::scenario::{FieldError, Origin, ScenarioError, parse_table, read, typed, typed_array};
 
@@ -123,7 +125,7 @@ pub struct Sweep {
 impl Sweep {
     /// The fingerprint of point `i`'s scenario: the base chain, the paths and the point's values.
     pub fn scenario_hash(&self, i: usize) -> u64 {
-        let mut h = crate::scenario::domain::Fnv::new();
+        let mut h = crate::hash::Fnv::new();
         h.write(&self.base_hash.to_le_bytes());
         for (p, x) in self.paths.iter().zip(&self.points[i]) {
             h.write(p.as_bytes());
@@ -450,7 +452,7 @@ pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
         )]));
     }
     let base_hash = chain.fingerprint();
-    let mut h = crate::scenario::domain::Fnv::new();
+    let mut h = crate::hash::Fnv::new();
     h.write(env!("CARGO_PKG_VERSION").as_bytes());
     h.write(&base_hash.to_le_bytes());
     h.write(&(replications as u64).to_le_bytes());
@@ -530,39 +532,6 @@ impl std::str::FromStr for Shard {
     }
 }
 
-/// What a sweep folder holds (`sweep.json`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Sweep name.
-    pub name: String,
-    /// Fingerprint of the sweep file and its base.
-    pub fingerprint: u64,
-    /// Total points of the sweep.
-    pub points: usize,
-    /// Swept paths.
-    pub paths: Vec<String>,
-    /// Replications per point.
-    pub replications: u64,
-    /// Sweep seed.
-    pub seed: u64,
-}
-
-/// Reads a folder's `sweep.json` (size-capped), naming the file in every error.
-fn read_manifest(dir: &Path) -> Result<Manifest, String> {
-    let path = dir.join("sweep.json");
-    let text = crate::scenario::read_capped(&path, false, "json").map_err(|e| e.to_string())?;
-    serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}: not a sweep manifest ({e}); the folder is damaged or not a sweep folder",
-            path.display()
-        )
-    })
-}
-
-fn point_file(dir: &Path, i: usize) -> PathBuf {
-    dir.join("points").join(format!("point-{i:07}.csv"))
-}
-
 /// Builds and validates every point's scenario (in parallel on `threads`
 /// threads) before any point runs: a value the scenario refuses is reported
 /// with the sweep file, the point and what it sets, and nothing is written.
@@ -606,14 +575,23 @@ pub fn check_points(sw: &Sweep, path: &Path, threads: usize) -> Result<(), Scena
     })
 }
 
-/// Runs one point: its rows (replication, scope, metric, value), its
-/// summary rows, and a last line `C,<point>,<sweep fingerprint>,<checksum>`
-/// that resume and merge verify.
-fn run_point(
-    sw: &Sweep,
-    i: usize,
-    parallel_reps: bool,
-) -> Result<(String, Vec<OverloadWarning>), String> {
+/// What one point produced: its tables per replication (overall and per
+/// tier, for the year: the metrics and index rows), their summary, and its
+/// overload warnings.
+#[derive(Clone, Debug)]
+pub struct PointResult {
+    /// The point's index.
+    pub point: usize,
+    /// Each replication's rows.
+    pub rows: Vec<Rows>,
+    /// The rows across replications.
+    pub summary: Vec<(Key, Vec<(&'static str, Estimate)>)>,
+    /// Overloaded pools of the point.
+    pub warnings: Vec<OverloadWarning>,
+}
+
+/// Runs point `i`: its replications in parallel or in turn.
+pub fn run_point(sw: &Sweep, i: usize, parallel_reps: bool) -> Result<PointResult, String> {
     let sc = sw
         .point_scenario(i)
         .map_err(|e| format!("point {i} ({}): {e}", sw.describe(i)))?;
@@ -628,27 +606,18 @@ fn run_point(
     .map_err(|e| format!("point {i}: {e}"))?;
     let warnings = prepared.warnings();
     let seed = sw.point_seed(i);
-    let per_year = 365.0 / f64::from(sc.horizon_days);
-    let one = |r: u64| -> Result<Vec<(String, Metrics)>, String> {
+    let one = |r: u64| -> Result<Rows, String> {
         let runs = prepared
             .replication(seed, r)
             .map_err(|e| format!("point {i}: {e}"))?;
         let s = scopes(&sc, &runs);
-        let mut out = Vec::new();
-        let mut m = s.overall.metrics(per_year);
-        m.extend(
-            s.overall
-                .index_metrics(offered_online(&sc, None), &sc.index),
-        );
-        out.push(("overall".to_string(), m));
-        for (t, scope) in &s.tiers {
-            let mut m = scope.metrics(per_year);
-            m.extend(scope.index_metrics(offered_online(&sc, Some(*t)), &sc.index));
-            out.push((t.name().to_string(), m));
-        }
-        Ok(out)
+        Ok(metrics_rows(&sc, &s)
+            .into_iter()
+            .chain(index_rows(&sc, &s))
+            .filter(|(k, _)| k.period == "year" && matches!(k.scope(), "overall" | "tier"))
+            .collect())
     };
-    let reps: Vec<Vec<(String, Metrics)>> = if parallel_reps {
+    let rows: Vec<Rows> = if parallel_reps {
         (0..sw.replications)
             .into_par_iter()
             .map(one)
@@ -658,158 +627,24 @@ fn run_point(
             .map(one)
             .collect::<Result<_, String>>()?
     };
-    let axes: String = sw.points[i].iter().map(|x| format!(",{x}")).collect();
-    let key = format!(
-        "{i},{seed},{}{axes}",
-        crate::report::output::hex(sw.scenario_hash(i))
-    );
-    let mut text = String::new();
-    for (r, rows) in reps.iter().enumerate() {
-        for (scope, m) in rows {
-            for (metric, v) in m {
-                let v = if v.is_finite() {
-                    format!("{v}")
-                } else {
-                    String::new()
-                };
-                text.push_str(&format!("R,{key},{r},{scope},{metric},{v}\n"));
-            }
-        }
-    }
-    for (k, (scope, _)) in reps[0].iter().enumerate() {
-        let ms: Vec<Metrics> = reps.iter().map(|rows| rows[k].1.clone()).collect();
-        for (metric, e) in estimates(&ms) {
-            let f = |x: f64| {
-                if x.is_finite() {
-                    format!("{x}")
-                } else {
-                    String::new()
-                }
-            };
-            text.push_str(&format!(
-                "S,{key},{scope},{metric},{},{},{}\n",
-                f(e.mean),
-                f(e.ci_low),
-                f(e.ci_high)
-            ));
-        }
-    }
-    let mut h = crate::scenario::domain::Fnv::new();
-    h.write(text.as_bytes());
-    text.push_str(&format!(
-        "C,{i},{},{}\n",
-        crate::report::output::hex(sw.fingerprint),
-        crate::report::output::hex(h.finish())
-    ));
-    Ok((text, warnings))
+    Ok(PointResult {
+        point: i,
+        summary: summarise(&rows),
+        rows,
+        warnings,
+    })
 }
 
-/// Reads point file `i` of `dir` and checks it: valid UTF-8, complete (its
-/// checksum line matches its content) and of the sweep `fingerprint`.
-/// Returns the content without the checksum line; every error names the file.
-pub fn read_point(dir: &Path, i: usize, fingerprint: u64) -> Result<String, String> {
-    let path = point_file(dir, i);
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "{}: not UTF-8 (bad bytes at byte {}); the file is damaged: delete it and run its shard again",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })?;
-    let body_end = text.trim_end_matches('\n').rfind('\n').map_or(0, |k| k + 1);
-    let (body, last) = text.split_at(body_end);
-    let parts: Vec<&str> = last.trim_end().split(',').collect();
-    let damaged = |why: &str| {
-        format!(
-            "{}: {why}; the file is damaged or from another sweep: delete it and run its shard again",
-            path.display()
-        )
-    };
-    if parts.len() != 4 || parts[0] != "C" || parts[1] != i.to_string() {
-        return Err(damaged("has no checksum line for this point"));
-    }
-    if parts[2] != crate::report::output::hex(fingerprint) {
-        return Err(damaged(
-            "belongs to another sweep (its fingerprint differs)",
-        ));
-    }
-    let mut h = crate::scenario::domain::Fnv::new();
-    h.write(body.as_bytes());
-    if parts[3] != crate::report::output::hex(h.finish()) {
-        return Err(damaged("does not match its checksum (truncated or edited)"));
-    }
-    Ok(body.to_string())
-}
-
-/// What a sweep run did: the points it ran and the overload warnings of each.
-#[derive(Clone, Debug, Default)]
-pub struct Ran {
-    /// Points run now.
-    pub points: usize,
-    /// Overloaded pools per point (only points with some), in point order.
-    pub warnings: Vec<(usize, Vec<OverloadWarning>)>,
-}
-
-/// Runs the points of `shard` not already in `dir/points`, on `threads`
-/// threads, under the folder's lock; with `combine`, then writes the
-/// combined tables (see [`combine`]). Returns what ran.
+/// Runs the points `todo` on `threads` threads and hands each result to
+/// `save` as it finishes (the report layer writes it); returns the overload
+/// warnings per point (only points with some), in point order.
 pub fn run(
     sw: &Sweep,
-    dir: &Path,
-    shard: Shard,
+    todo: &[usize],
     threads: usize,
     progress: &indicatif::ProgressBar,
-    combine_after: bool,
-) -> Result<Ran, String> {
-    // One writer per sweep folder; held until the run returns.
-    let _lock = crate::report::output::lock(dir).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(dir.join("points"))
-        .map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
-    let manifest = Manifest {
-        name: sw.name.clone(),
-        fingerprint: sw.fingerprint,
-        points: sw.points.len(),
-        paths: sw.paths.clone(),
-        replications: sw.replications,
-        seed: sw.seed,
-    };
-    let mpath = dir.join("sweep.json");
-    if mpath.exists() {
-        let old = read_manifest(dir)?;
-        if old.fingerprint != manifest.fingerprint {
-            return Err(format!(
-                "{}: this folder holds another sweep (`{}`, or this one before a change to its files); use a new --out folder",
-                dir.display(),
-                old.name
-            ));
-        }
-    } else if std::fs::read_dir(dir.join("points"))
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .next()
-        .is_some()
-    {
-        return Err(format!(
-            "{}: holds point files but no sweep.json; use a new --out folder",
-            dir.display()
-        ));
-    }
-    write_atomic(
-        &mpath,
-        serde_json::to_string_pretty(&manifest)
-            .map_err(|e| e.to_string())?
-            .as_bytes(),
-    )
-    .map_err(|e| e.to_string())?;
-    // Finished points are kept only if they check out.
-    let mut todo = Vec::new();
-    for i in (0..sw.points.len()).filter(|i| i % shard.n == shard.k - 1) {
-        if point_file(dir, i).exists() {
-            read_point(dir, i, sw.fingerprint)?;
-        } else {
-            todo.push(i);
-        }
-    }
+    save: &(dyn Fn(PointResult) -> Result<(), String> + Sync),
+) -> Result<Vec<(usize, Vec<OverloadWarning>)>, String> {
     progress.set_length(todo.len() as u64);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -822,13 +657,13 @@ pub fn run(
     let warnings = std::sync::Mutex::new(Vec::new());
     pool.install(|| {
         let each = |&i: &usize| {
-            let (text, w) = run_point(sw, i, parallel_reps)?;
-            write_atomic(&point_file(dir, i), text.as_bytes()).map_err(|e| e.to_string())?;
-            if !w.is_empty()
+            let result = run_point(sw, i, parallel_reps)?;
+            if !result.warnings.is_empty()
                 && let Ok(mut all) = warnings.lock()
             {
-                all.push((i, w));
+                all.push((i, result.warnings.clone()));
             }
+            save(result)?;
             progress.inc(1);
             Ok::<_, String>(())
         };
@@ -840,134 +675,5 @@ pub fn run(
     })?;
     let mut warnings = warnings.into_inner().unwrap_or_default();
     warnings.sort_by_key(|(i, _)| *i);
-    if combine_after {
-        combine(dir)?;
-    }
-    Ok(Ran {
-        points: todo.len(),
-        warnings,
-    })
-}
-
-/// Writes `results.csv` and `summary.csv` from the point files of `dir`
-/// (all points must be there, each checked against its checksum and the
-/// sweep's fingerprint); the same bytes whichever process ran them.
-pub fn combine(dir: &Path) -> Result<(), String> {
-    let m = read_manifest(dir)?;
-    let cols: String = m.paths.iter().map(|p| format!(",\"{p}\"")).collect();
-    for i in 0..m.points {
-        if !point_file(dir, i).exists() {
-            return Err(format!(
-                "{}: point {i} is missing; run its shard, then merge",
-                dir.display()
-            ));
-        }
-    }
-    // Stream the point files into the combined tables: memory does not grow with the points.
-    let stream = |tag: &str, header: String, out: &str| -> Result<(), String> {
-        let mut bad: Option<String> = None;
-        let r = write_atomic_with(&dir.join(out), |w| {
-            w.write_all(header.as_bytes())?;
-            for i in 0..m.points {
-                let text = match read_point(dir, i, m.fingerprint) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        bad = Some(e);
-                        return Err(std::io::Error::other("bad point file"));
-                    }
-                };
-                for line in text.lines() {
-                    if let Some(row) = line.strip_prefix(tag) {
-                        w.write_all(row.as_bytes())?;
-                        w.write_all(b"\n")?;
-                    }
-                }
-            }
-            Ok(())
-        });
-        match (bad, r) {
-            (Some(e), _) => Err(e),
-            (None, r) => r.map_err(|e| e.to_string()),
-        }
-    };
-    stream(
-        "R,",
-        format!("point,seed,scenario_hash{cols},replication,scope,metric,value\n"),
-        "results.csv",
-    )?;
-    stream(
-        "S,",
-        format!("point,seed,scenario_hash{cols},scope,metric,mean,ci_low,ci_high\n"),
-        "summary.csv",
-    )?;
-    Ok(())
-}
-
-/// Merges shard folders into `out`: checks they hold the same sweep, copies
-/// their point files (each checked), and combines. `out` must be new, or a
-/// folder of the same sweep.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), String> {
-    let mut manifest: Option<Manifest> = None;
-    for d in dirs {
-        let m = read_manifest(d)?;
-        if let Some(first) = &manifest {
-            if first.fingerprint != m.fingerprint {
-                return Err(format!(
-                    "{}: holds sweep `{}`, which differs from `{}` in {}; merge only shards of one sweep",
-                    d.display(),
-                    m.name,
-                    first.name,
-                    dirs[0].display()
-                ));
-            }
-        } else {
-            manifest = Some(m);
-        }
-    }
-    let Some(m) = manifest else {
-        return Err("give at least one shard folder".into());
-    };
-    let _lock = crate::report::output::lock(out).map_err(|e| e.to_string())?;
-    if out.join("sweep.json").exists() {
-        let old = read_manifest(out)?;
-        if old.fingerprint != m.fingerprint {
-            return Err(format!(
-                "{}: holds another sweep (`{}`); merge into a new folder",
-                out.display(),
-                old.name
-            ));
-        }
-    } else if out.exists()
-        && std::fs::read_dir(out)
-            .map_err(|e| format!("{}: {e}", out.display()))?
-            .next()
-            .is_some()
-    {
-        return Err(format!(
-            "{}: is not empty and holds no sweep; merge into a new folder",
-            out.display()
-        ));
-    }
-    std::fs::create_dir_all(out.join("points")).map_err(|e| format!("{}: {e}", out.display()))?;
-    write_atomic(
-        &out.join("sweep.json"),
-        serde_json::to_string_pretty(&m)
-            .map_err(|e| e.to_string())?
-            .as_bytes(),
-    )
-    .map_err(|e| e.to_string())?;
-    for i in 0..m.points {
-        let dst = point_file(out, i);
-        if dst.exists() {
-            read_point(out, i, m.fingerprint)?;
-            continue;
-        }
-        if let Some(d) = dirs.iter().find(|d| point_file(d, i).exists()) {
-            read_point(d, i, m.fingerprint)?;
-            let src = point_file(d, i);
-            let bytes = std::fs::read(&src).map_err(|e| format!("{}: {e}", src.display()))?;
-            write_atomic(&dst, &bytes).map_err(|e| e.to_string())?;
-        }
-    }
-    combine(out)
+    Ok(warnings)
 }

@@ -245,6 +245,30 @@ pub const METRICS: &[MetricDef] = &[
         "completed dossiers that passed through the scope (received or resolved there), scaled to a year",
     ),
     m(
+        "backlog",
+        "dossiers",
+        NonNegative,
+        "dossiers arrived and not yet completed at the end of the day (the warm-up's included)",
+    ),
+    m(
+        "arrivals",
+        "dossiers",
+        NonNegative,
+        "dossiers that arrived at a desk during the day (first arrival)",
+    ),
+    m(
+        "completions",
+        "dossiers",
+        NonNegative,
+        "dossiers completed during the day",
+    ),
+    m(
+        "late_completions",
+        "dossiers",
+        NonNegative,
+        "dossiers completed late during the day",
+    ),
+    m(
         "i766_total",
         "points",
         Between(0.0, 100.0),

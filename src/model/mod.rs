@@ -59,9 +59,9 @@
 //! past its deadline: the receiving unit while it is at its desk or in
 //! transit from it, the competent unit from its in-tray to the result.
 
-pub mod compare;
 pub mod metrics;
-pub mod run;
+pub mod prepare;
+pub mod scopes;
 
 use rand_distr::Distribution;
 use rand_distr::weighted::WeightedAliasIndex;
@@ -708,6 +708,13 @@ pub struct ProvinceRun {
     pub busy: Vec<[f64; 3]>,
     /// On-duty server minutes per unit and pool (servers × the pool's service minutes).
     pub capacity: Vec<[f64; 3]>,
+    /// Effort minutes started, per unit, month of the window and pool.
+    pub busy_monthly: Vec<Vec<[f64; 3]>>,
+    /// On-duty server minutes per unit, month of the window and pool.
+    pub capacity_monthly: Vec<Vec<[f64; 3]>>,
+    /// Per day since the start (warm-up included) and receiving tier:
+    /// dossiers arrived, completed, and completed late.
+    pub daily: Vec<[[u32; 3]; 3]>,
     /// Engine events processed.
     pub events: u64,
     /// Dossiers completed over the whole run (warm-up included).
@@ -831,6 +838,9 @@ impl<'a> DossierRouter<'a> {
                 monthly: vec![vec![Counts::default(); months.len()]; ncells],
                 pairs: cp.pairs.clone(),
                 late_held: vec![vec![0; months.len()]; nu],
+                busy_monthly: vec![vec![[0.0; 3]; months.len()]; nu],
+                capacity_monthly: vec![vec![[0.0; 3]; months.len()]; nu],
+                daily: vec![[[0; 3]; 3]; last as usize + 2],
                 months,
                 procedures: vec![Counts::default(); sc.procedures.len()],
                 channels: Default::default(),
@@ -907,6 +917,10 @@ impl<'a> DossierRouter<'a> {
         let d = self.arena[i].clone();
         self.live[i] = false;
         self.run.dossiers += 1;
+        let day = (WorkCalendar::day_of(now).max(0) as usize).min(self.run.daily.len() - 1);
+        let tier = self.tiers[d.unit as usize].rank();
+        self.run.daily[day][tier][1] += 1;
+        self.run.daily[day][tier][2] += u32::from(now > d.appointment);
         if now < self.warmup {
             return Target::Exit;
         }
@@ -1055,6 +1069,26 @@ impl<'a> DossierRouter<'a> {
                 cal.working_minutes_between(result.end_time - result.window, result.end_time)
             })
             .collect();
+        // On-duty minutes of each pool in each month of the window.
+        let mut month_minutes = vec![[0.0f64; 3]; self.run.months.len()];
+        let first = WorkCalendar::day_of(result.end_time - result.window).max(0);
+        let last = WorkCalendar::day_of(result.end_time);
+        for day in first..last {
+            let m = self.month_of(day as f64 * DAY);
+            let (a, b) = (day as f64 * DAY, (day + 1) as f64 * DAY);
+            for (k, cal) in self.cal.service.iter().enumerate() {
+                month_minutes[m][k] += cal.working_minutes_between(a, b);
+            }
+        }
+        for (u, ids) in self.cp.stations.iter().enumerate() {
+            for (k, &id) in ids.iter().enumerate() {
+                if let NodeKind::Station { servers, .. } = self.cp.network.nodes()[id].kind {
+                    for (m, minutes) in month_minutes.iter().enumerate() {
+                        self.run.capacity_monthly[u][m][k] = f64::from(servers) * minutes[k];
+                    }
+                }
+            }
+        }
         for (cap, ids) in self.run.capacity.iter_mut().zip(&self.cp.stations) {
             for ((c, &id), minutes) in cap.iter_mut().zip(ids).zip(&on_duty) {
                 if let NodeKind::Station { servers, .. } = self.cp.network.nodes()[id].kind {
@@ -1106,6 +1140,8 @@ impl Router for DossierRouter<'_> {
             self.live.push(true);
         }
         c.class = if channel.online() { ONLINE } else { COUNTER };
+        let day = (WorkCalendar::day_of(now).max(0) as usize).min(self.run.daily.len() - 1);
+        self.run.daily[day][self.tiers[u as usize].rank()][0] += 1;
         if counted {
             let ch = Channel::ALL.iter().position(|x| *x == channel).unwrap_or(0);
             let m = self.month_of(now);
@@ -1238,6 +1274,8 @@ impl Router for DossierRouter<'_> {
             let effort = effort.min(self.cp.span[k]);
             if now >= self.warmup {
                 self.run.busy[u as usize][k] += effort;
+                let m = self.month_of(now);
+                self.run.busy_monthly[u as usize][m][k] += effort;
             }
             return Some(hours.add_working_minutes(now, effort) - now);
         }

@@ -1,6 +1,12 @@
 //! Writing results: aligned text tables for terminals and atomic file output.
 
+pub mod csv;
+pub mod files;
+pub mod html;
 pub mod output;
+pub mod schema;
+pub mod svg;
+pub mod sweep;
 
 use std::io::Write;
 use std::path::Path;
@@ -221,7 +227,7 @@ pub fn network_table(s: &crate::experiment::NetworkSummary) -> String {
 
 /// A mean with its 95% interval as `mean [low, high]` in the given scale
 /// and decimals, or `mean (n = 1, no interval)` without one.
-pub fn with_interval(e: &crate::model::run::Estimate, scale: f64, decimals: usize) -> String {
+pub fn with_interval(e: &crate::experiment::run::Estimate, scale: f64, decimals: usize) -> String {
     if !e.mean.is_finite() {
         return "-".into();
     }
@@ -246,7 +252,7 @@ pub fn with_interval(e: &crate::model::run::Estimate, scale: f64, decimals: usiz
 /// The per-tier table `run` prints (by receiving tier): received, resolved,
 /// late rate with its CI, online rate, turnaround, counter wait and
 /// specialist utilisation; then the late rate on each basis and the index scores.
-pub fn run_table(s: &crate::model::run::RunSummary) -> String {
+pub fn run_table(s: &crate::experiment::run::RunSummary) -> String {
     let rows: Vec<Vec<String>> = s
         .tiers
         .iter()
@@ -280,7 +286,7 @@ pub fn run_table(s: &crate::model::run::RunSummary) -> String {
     ];
     let mut out = table(&h, &rows);
     // The late rate on each basis: where dossiers are filed, resolved, and where they went late.
-    let late = |set: Option<&crate::model::run::EstimateSet>| {
+    let late = |set: Option<&crate::experiment::run::EstimateSet>| {
         set.and_then(|m| m.get("late_rate"))
             .map_or("-".into(), |e| with_interval(e, 100.0, 2))
     };
@@ -310,7 +316,7 @@ pub fn run_table(s: &crate::model::run::RunSummary) -> String {
          over the dossiers that passed through it\n",
     );
     let ix = &s.index;
-    let row = |name: &str, i: &crate::model::run::IndexSummary| {
+    let row = |name: &str, i: &crate::experiment::run::IndexSummary| {
         format!(
             "{name:<9} 766 index {} ({})   PAR procedure criteria {}% (group {})   satisfaction {:.1}%\n",
             with_interval(&i.i766.total, 1.0, 1),
@@ -334,7 +340,7 @@ pub fn run_table(s: &crate::model::run::RunSummary) -> String {
 
 /// The tables `compare` prints: per reform, each scope's key metrics with
 /// the paired difference and its 95% CI.
-pub fn comparison_table(c: &crate::model::compare::Comparison) -> String {
+pub fn comparison_table(c: &crate::experiment::compare::Comparison) -> String {
     let mut out = String::new();
     for r in &c.reforms {
         out.push_str(&format!(
@@ -342,12 +348,11 @@ pub fn comparison_table(c: &crate::model::compare::Comparison) -> String {
             r.reform, c.base, c.replications
         ));
         let mut rows = Vec::new();
-        for scope in crate::model::compare::scope_order() {
-            let Some(m) = r.scopes.get(&scope) else {
-                continue;
-            };
-            for metric in crate::model::compare::KEY_METRICS {
-                let Some(d) = m.get(metric) else { continue };
+        for scope in crate::experiment::compare::scope_order() {
+            for metric in crate::experiment::compare::KEY_METRICS {
+                let Some(d) = r.get(&scope, metric) else {
+                    continue;
+                };
                 rows.push(vec![
                     scope.clone(),
                     metric.to_string(),
@@ -370,25 +375,6 @@ pub fn comparison_table(c: &crate::model::compare::Comparison) -> String {
         out.push('\n');
     }
     out
-}
-
-/// Prepares an output folder: creates it, or refuses a non-empty one unless `force`.
-pub fn prepare_out_dir(dir: &Path, force: bool) -> Result<(), ReportError> {
-    let io = |source| ReportError::Io {
-        path: dir.display().to_string(),
-        source,
-    };
-    if dir.exists() {
-        let non_empty = std::fs::read_dir(dir).map_err(io)?.next().is_some();
-        if non_empty && !force {
-            return Err(ReportError::NotEmpty {
-                path: dir.display().to_string(),
-            });
-        }
-    } else {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    Ok(())
 }
 
 /// Like [`write_atomic`], but the content is produced by `fill` writing to a

@@ -26,6 +26,8 @@ pub const KNOWN_FILES: &[&str] = &[
     "index.csv",
     "index_summary.csv",
     "metrics_summary.csv",
+    "timeseries.csv",
+    "timeseries_summary.csv",
     "comparison.json",
     "comparison.csv",
     "report.html",
@@ -99,16 +101,13 @@ pub struct Manifest {
     pub files: Vec<FileEntry>,
 }
 
-/// A 64-bit FNV-1a checksum as 16 hex digits.
-pub fn hex(h: u64) -> String {
-    format!("{h:016x}")
-}
+pub use crate::hash::hex;
 
 /// Counts and checksums what passes through.
 struct Summing<W> {
     inner: W,
     bytes: u64,
-    hash: crate::scenario::domain::Fnv,
+    hash: crate::hash::Fnv,
 }
 
 impl<W: Write> Write for Summing<W> {
@@ -248,6 +247,11 @@ impl OutputSet {
         &self.dir
     }
 
+    /// The staging folder, where the files written so far can be read back.
+    pub fn staging(&self) -> &Path {
+        &self.staging
+    }
+
     /// Writes file `name` of the set from `bytes`.
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
         self.write_with(name, |w| w.write_all(bytes))
@@ -268,7 +272,7 @@ impl OutputSet {
         let mut w = Summing {
             inner: std::io::BufWriter::new(f),
             bytes: 0,
-            hash: crate::scenario::domain::Fnv::new(),
+            hash: crate::hash::Fnv::new(),
         };
         fill(&mut w).map_err(io(&path))?;
         let f = w

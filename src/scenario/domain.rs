@@ -14,6 +14,7 @@ use super::limits;
 use super::{FieldError, Origin, ScenarioError, parse_table, typed, typed_array};
 use crate::calendar::{WorkCalendar, default_week};
 use crate::engine::{Dist, Streams};
+pub use crate::hash::Fnv;
 
 /// An administrative tier.
 #[derive(
@@ -947,35 +948,6 @@ fn load_chain(
     }
     reforms.extend(own);
     Ok((base, reforms, keys))
-}
-
-/// A 64-bit FNV-1a hash: stable across platforms and versions, for fingerprints (not for security).
-#[derive(Clone, Copy, Debug)]
-pub struct Fnv(u64);
-
-impl Fnv {
-    /// A fresh hash.
-    pub fn new() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-
-    /// Adds bytes.
-    pub fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    /// The hash so far.
-    pub fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// Validates a scenario table (without `extends` or reforms).

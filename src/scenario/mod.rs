@@ -10,34 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-/// One problem in a scenario file, at a field path such as `node[2].service.mean`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FieldError {
-    /// Where in the file (`node[2].servers`); empty for the whole file.
-    pub field: String,
-    /// What is wrong, what was expected and what was given, with a hint where one helps.
-    pub message: String,
-    /// The file the problem is in, when it is not the file the error is reported for
-    /// (a base in an `extends` chain).
-    pub file: Option<PathBuf>,
-}
-
-impl FieldError {
-    /// An error at `field`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-            file: None,
-        }
-    }
-
-    /// The same error, placed in `file`.
-    pub fn in_file(mut self, file: &Path) -> Self {
-        self.file = Some(file.to_path_buf());
-        self
-    }
-}
+pub use crate::field::FieldError;
 
 /// How a file came to be read, which decides what its errors may show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

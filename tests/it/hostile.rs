@@ -404,7 +404,7 @@ fn complete_set(dir: &Path) -> u64 {
         let name = f["name"].as_str().unwrap();
         let bytes = std::fs::read(dir.join(name)).unwrap();
         assert_eq!(bytes.len() as u64, f["bytes"].as_u64().unwrap(), "{name}");
-        let mut h = motcua::scenario::domain::Fnv::new();
+        let mut h = motcua::hash::Fnv::new();
         h.write(&bytes);
         assert_eq!(
             format!("{:016x}", h.finish()),
@@ -521,7 +521,7 @@ fn a_killed_sweep_resumes_to_the_same_results_and_never_shows_a_partial_point() 
     let fingerprint = fp["fingerprint"].as_u64().unwrap();
     for i in 0..4 {
         if cut.join(format!("points/point-{i:07}.csv")).exists() {
-            motcua::experiment::sweep::read_point(&cut, i, fingerprint).unwrap();
+            motcua::report::sweep::read_point(&cut, i, fingerprint).unwrap();
         }
     }
     let o = motcua(&[

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use motcua::engine::Discipline;
-use motcua::model::run::{Metrics, prepare, scopes};
+use motcua::model::prepare::prepare;
+use motcua::model::scopes::{Metrics, scopes};
 use motcua::scenario::domain::{self, Scenario};
 use motcua::stats::{Summary, t_quantile};
 

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, grouped by subject (ripgrep style).
 
+mod architecture;
 mod cli;
 mod determinism;
 mod engine;
@@ -9,6 +10,7 @@ mod model;
 mod mutants;
 mod queue_fuzz;
 mod reform;
+mod report;
 mod sweep;
 mod theory;
 mod truth;

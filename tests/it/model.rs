@@ -6,7 +6,8 @@ use crate::motcua;
 
 use indicatif::ProgressBar;
 use motcua::engine::Discipline;
-use motcua::model::run::{prepare, scopes};
+use motcua::model::prepare::prepare;
+use motcua::model::scopes::scopes;
 use motcua::scenario::domain;
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -73,45 +74,61 @@ fn the_embedded_baseline_runs_and_writes_summary_and_metrics() {
     assert!((0.0..=1.0).contains(&late));
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     assert!(csv.starts_with(
-        "scenario,scenario_hash,seed,replication,scope,basis,tier,unit,procedure,channel,metric,value\n"
+        "scenario,scenario_hash,seed,replication,province,tier,unit,basis,procedure,channel,period,metric,value,unit_of_measure\n"
     ));
     let hash = v["scenario_hash"].as_str().unwrap().to_string();
     assert_eq!(hash.len(), 16);
     for basis in ["receiving", "competent", "holder"] {
         assert!(csv.contains(&format!(
-            "baseline,{hash},1,1,unit,{basis},commune,seed-province/commune-82,,,late_rate,"
+            "baseline,{hash},1,1,seed-province,commune,commune-82,{basis},,,year,late_rate,"
         )));
     }
-    assert!(csv.contains(",procedure,,district,,d-land,,late_rate,"));
-    assert!(csv.contains(",channel,,commune,,,online_full,received,"));
-    // No temporary files are left behind.
-    let names: Vec<_> = std::fs::read_dir(&out)
+    assert!(csv.contains(",,district,,,d-land,,year,late_rate,"));
+    assert!(csv.contains(",,commune,,,,online_full,year,received,"));
+    assert!(csv.contains(",,commune,,receiving,,,2022-06,utilisation_clerks,"));
+    // The set: the data, its summaries, the dictionary, the report and the manifest.
+    let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 5, "four outputs and the manifest: {names:?}");
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "SCHEMA.md",
+            "index.csv",
+            "index_summary.csv",
+            "manifest.json",
+            "metrics.csv",
+            "metrics_summary.csv",
+            "report.html",
+            "summary.json",
+            "timeseries.csv",
+            "timeseries_summary.csv"
+        ]
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["scenario_hash"], v["scenario_hash"]);
-    assert_eq!(manifest["files"].as_array().unwrap().len(), 4);
+    assert_eq!(manifest["files"].as_array().unwrap().len(), 9);
     let isum = std::fs::read_to_string(out.join("index_summary.csv")).unwrap();
-    let hash = v["scenario_hash"].as_str().unwrap();
-    assert!(isum.starts_with(
-        "scenario,scenario_hash,seed,scope,province,tier,unit,period,metric,mean,ci_low,ci_high\n"
-    ));
+    assert!(isum.starts_with(&motcua::report::csv::SUMMARY.join(",")));
     assert!(isum.contains(&format!(
-        "baseline,{hash},1,unit,seed-province,commune,commune-7,2022-09,i766_total,"
+        "baseline,{hash},1,seed-province,commune,commune-7,receiving,,,2022-09,i766_total,"
     )));
     let index = std::fs::read_to_string(out.join("index.csv")).unwrap();
-    assert!(index.starts_with(
-        "scenario,scenario_hash,seed,replication,scope,province,tier,unit,period,metric,value\n"
-    ));
-    assert!(index.contains(&format!("baseline,{hash},1,0,overall,,,,year,i766_total,")));
+    assert!(index.starts_with(&motcua::report::csv::LONG.join(",")));
+    assert!(index.contains(&format!("baseline,{hash},1,0,,,,,,,year,i766_total,")));
     assert!(index.contains(&format!(
-        "baseline,{hash},1,1,unit,seed-province,district,district-3,2022-06,par_tthc_share,"
+        "baseline,{hash},1,1,seed-province,district,district-3,receiving,,,2022-06,par_tthc_share,"
     )));
     assert!(index.contains(&format!(
-        "baseline,{hash},1,0,province,seed-province,,,year,satisfaction,"
+        "baseline,{hash},1,0,seed-province,,,,,,year,satisfaction,"
+    )));
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert!(ts.contains(&format!("baseline,{hash},1,0,,,,,,,2022-01-31,backlog,")));
+    assert!(ts.contains(&format!(
+        "baseline,{hash},1,1,,commune,,receiving,,,2022-12-31,arrivals,"
     )));
     std::fs::remove_dir_all(&out).unwrap();
 }
@@ -329,8 +346,9 @@ fn a_bad_scenario_gets_every_error_with_file_and_field_path() {
 fn the_baseline_reproduces_the_seed_provinces_reported_figures() {
     let sc = domain::baseline().unwrap();
     let p = prepare(&sc, Discipline::Fifo).unwrap();
-    let reps = p.run(sc.seed, 2, 0, &ProgressBar::hidden()).unwrap();
-    let summary = motcua::model::run::summarise(&sc, sc.seed, &reps, &p.overloaded);
+    let reps =
+        motcua::experiment::run::replications(&p, sc.seed, 2, 0, &ProgressBar::hidden()).unwrap();
+    let summary = motcua::experiment::run::summarise(&sc, sc.seed, &reps, &p.overloaded);
     let overall = |k: &str| summary.overall[k].mean;
     let tier = |t: &str, k: &str| summary.tiers[t][k].mean;
     // 725,467 dossiers in 10 months, scaled to a year (the README says why not 646,262).

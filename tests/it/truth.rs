@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 use motcua::engine::Discipline;
-use motcua::model::run::{Estimate, prepare, scopes, summarise};
+use motcua::experiment::run::{Estimate, summarise};
+use motcua::model::prepare::prepare;
+use motcua::model::scopes::scopes;
 use motcua::scenario::domain::{self, Scenario, Tier};
 
 use crate::motcua;
@@ -77,7 +79,7 @@ fn every_dossier_is_counted_once_by_receiving_and_once_by_competent_unit() {
     let p = prepare(&sc, Discipline::Fifo).unwrap();
     let runs = p.replication(sc.seed, 1).unwrap();
     let s = scopes(&sc, &runs);
-    let sum = |units: &[(String, String, Tier, motcua::model::run::Scope)],
+    let sum = |units: &[(String, String, Tier, motcua::model::scopes::Scope)],
                f: fn(&motcua::model::Counts) -> u64| {
         units.iter().map(|u| f(&u.3.counts)).sum::<u64>()
     };
@@ -120,7 +122,8 @@ fn every_dossier_is_counted_once_by_receiving_and_once_by_competent_unit() {
         .sum();
     assert_eq!(district_handled, land.counts.resolved);
     // The summary says which basis is which.
-    let reps = p.run(sc.seed, 2, 1, &ProgressBar::hidden()).unwrap();
+    let reps =
+        motcua::experiment::run::replications(&p, sc.seed, 2, 1, &ProgressBar::hidden()).unwrap();
     let summary = summarise(&sc, sc.seed, &reps, &p.overloaded);
     assert!(summary.bases.contains("receiving:") && summary.bases.contains("holder:"));
     assert!(summary.competent_tiers["district"]["late_rate"].mean > 0.0);

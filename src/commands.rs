@@ -1,0 +1,384 @@
+//! The commands of the `motcua` program as library functions: each checks its inputs, runs its experiment and writes its output set; the binary parses the arguments, calls one of these and prints.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+
+use crate::engine::Discipline;
+use crate::experiment::compare::Comparison;
+use crate::experiment::run::RunOutput;
+use crate::experiment::sweep::{self, Shard};
+use crate::model::prepare::{ModelError, prepare};
+use crate::report::{self, ReportError, files, output};
+use crate::scenario::domain::{self, Scenario};
+use crate::scenario::{ScenarioError, limits};
+
+/// Why a command failed: the boundary error of the commands.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// A file could not be used.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The model could not run (named with its file).
+    #[error("{context}: {source}")]
+    Model {
+        /// Which file or scenario.
+        context: String,
+        /// What went wrong.
+        source: ModelError,
+    },
+    /// Output could not be written.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// A command-line value is out of range, or a sweep failed.
+    #[error("{0}")]
+    Input(String),
+}
+
+fn model(context: &str) -> impl Fn(ModelError) -> CommandError + '_ {
+    move |source| CommandError::Model {
+        context: context.to_string(),
+        source,
+    }
+}
+
+/// Checks a replication count against the documented limit.
+fn check_replications(reps: u64, at_least: u64) -> Result<(), CommandError> {
+    let max = limits::MAX_REPLICATIONS;
+    if (at_least..=max).contains(&reps) {
+        Ok(())
+    } else {
+        Err(CommandError::Input(format!(
+            "--replications must be between {at_least} and {max} (got {reps})"
+        )))
+    }
+}
+
+/// Applies `--horizon-days` and `--warmup-days`, within the limits a scenario file has.
+fn override_days(
+    sc: &mut Scenario,
+    horizon: Option<u32>,
+    warmup: Option<u32>,
+) -> Result<(), CommandError> {
+    if let Some(h) = horizon {
+        if !(1..=3650).contains(&h) {
+            return Err(CommandError::Input(format!(
+                "--horizon-days must be between 1 and 3650 (got {h})"
+            )));
+        }
+        sc.horizon_days = h;
+    }
+    if let Some(w) = warmup {
+        if w > 365 {
+            return Err(CommandError::Input(format!(
+                "--warmup-days must be between 0 and 365 (got {w})"
+            )));
+        }
+        sc.warmup_days = w;
+    }
+    if (horizon.is_some() || warmup.is_some())
+        && let Some(e) = domain::scale_limits(sc).first()
+    {
+        return Err(CommandError::Input(format!(
+            "with these days: {}: {}",
+            e.field, e.message
+        )));
+    }
+    Ok(())
+}
+
+fn discipline(sc: &Scenario, queue: Option<Discipline>) -> Discipline {
+    queue.unwrap_or(if sc.model.edf {
+        Discipline::Edf
+    } else {
+        Discipline::Fifo
+    })
+}
+
+/// What `run` is asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// The scenario file (the embedded baseline without one).
+    pub file: Option<PathBuf>,
+    /// Replications (default: the scenario's).
+    pub replications: Option<u64>,
+    /// Master seed (default: the scenario's).
+    pub seed: Option<u64>,
+    /// Output folder (default `results/<scenario name>`).
+    pub out: Option<PathBuf>,
+    /// Worker threads (0 = all cores).
+    pub threads: usize,
+    /// Replace a folder of motcua outputs.
+    pub force: bool,
+    /// Queue discipline of the back office (default: the scenario's).
+    pub queue: Option<Discipline>,
+    /// Tallied days, overriding the scenario's.
+    pub horizon_days: Option<u32>,
+    /// Warm-up days, overriding the scenario's.
+    pub warmup_days: Option<u32>,
+    /// Write `report.html`.
+    pub report: bool,
+}
+
+/// What `run` did.
+#[derive(Debug)]
+pub struct RunDone {
+    /// The scenario run (with any day overrides).
+    pub scenario: Scenario,
+    /// Its results.
+    pub output: RunOutput,
+    /// Where the set was written.
+    pub dir: PathBuf,
+}
+
+/// Runs a scenario and writes its output set. `progress` makes the progress
+/// bar for a number of replications; `warn` receives each warning before
+/// the simulation starts.
+pub fn run(
+    o: &RunOptions,
+    progress: &dyn Fn(u64) -> ProgressBar,
+    warn: &mut dyn FnMut(String),
+) -> Result<RunDone, CommandError> {
+    let mut sc = match &o.file {
+        Some(p) => domain::load(p)?,
+        None => domain::baseline()?,
+    };
+    override_days(&mut sc, o.horizon_days, o.warmup_days)?;
+    let reps = o.replications.unwrap_or(sc.replications);
+    check_replications(reps, 1)?;
+    let seed = o.seed.unwrap_or(sc.seed);
+    let label = o.file.as_ref().map_or_else(
+        || "the embedded baseline".to_string(),
+        |p| p.display().to_string(),
+    );
+    let dir = o
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(output::folder_name(&sc.name)));
+    let prepared = prepare(&sc, discipline(&sc, o.queue)).map_err(model(&label))?;
+    prepared.check_replications(reps).map_err(model(&label))?;
+    // Lock and stage the output folder before simulating: a busy, foreign
+    // or unwritable folder is reported now, not after the run.
+    let mut set = output::OutputSet::begin(&dir, o.force)?;
+    for w in prepared.warnings() {
+        warn(format!(
+            "{w} (memory is bounded by model.max_in_flight = {})",
+            sc.model.max_in_flight
+        ));
+    }
+    let pb = progress(reps);
+    let out = crate::experiment::run::run(&prepared, seed, reps, o.threads, &pb)
+        .map_err(model(&label))?;
+    pb.finish_and_clear();
+    files::write_run(&mut set, &sc, &out, o.report)?;
+    let dir = set.commit(files::run_manifest(&sc, &out))?;
+    drop(prepared);
+    Ok(RunDone {
+        scenario: sc,
+        output: out,
+        dir,
+    })
+}
+
+/// What `compare` is asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct CompareOptions {
+    /// The base scenario file.
+    pub base: PathBuf,
+    /// Reform files.
+    pub reforms: Vec<PathBuf>,
+    /// Replications (default: the base's).
+    pub replications: Option<u64>,
+    /// Master seed (default: the base's).
+    pub seed: Option<u64>,
+    /// Output folder (default `results/compare-<base name>`).
+    pub out: Option<PathBuf>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Replace a folder of motcua outputs.
+    pub force: bool,
+    /// Tallied days, overriding the scenarios'.
+    pub horizon_days: Option<u32>,
+    /// Warm-up days, overriding the scenarios'.
+    pub warmup_days: Option<u32>,
+    /// Write `report.html`.
+    pub report: bool,
+}
+
+/// What `compare` did.
+#[derive(Debug)]
+pub struct CompareDone {
+    /// The comparison.
+    pub comparison: Comparison,
+    /// Where the set was written.
+    pub dir: PathBuf,
+}
+
+/// Compares reforms with a base and writes the output set.
+pub fn compare(
+    o: &CompareOptions,
+    progress: &dyn Fn(u64) -> ProgressBar,
+) -> Result<CompareDone, CommandError> {
+    let mut b = domain::load(&o.base)?;
+    override_days(&mut b, o.horizon_days, o.warmup_days)?;
+    let mut rs = Vec::new();
+    for p in &o.reforms {
+        let mut r = domain::load(p)?;
+        override_days(&mut r, o.horizon_days, o.warmup_days)?;
+        rs.push(r);
+    }
+    let reps = o.replications.unwrap_or(b.replications);
+    check_replications(reps, 2)?;
+    let seed = o.seed.unwrap_or(b.seed);
+    let dir = o.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results").join(format!("compare-{}", output::folder_name(&b.name)))
+    });
+    let mut set = output::OutputSet::begin(&dir, o.force)?;
+    let pb = progress(reps);
+    let label = format!("{} compared with its reforms", o.base.display());
+    let c = crate::experiment::compare::compare(&b, &rs, seed, reps, o.threads, &pb)
+        .map_err(model(&label))?;
+    pb.finish_and_clear();
+    files::write_comparison_set(&mut set, &c, o.report)?;
+    let dir = set.commit(files::comparison_manifest(&c))?;
+    Ok(CompareDone { comparison: c, dir })
+}
+
+/// What `sweep` is asked to do.
+#[derive(Clone, Debug)]
+pub struct SweepOptions {
+    /// The sweep file.
+    pub spec: PathBuf,
+    /// Output folder (default `results/sweep-<name>`).
+    pub out: Option<PathBuf>,
+    /// Worker threads.
+    pub threads: usize,
+    /// The shard to run.
+    pub shard: Shard,
+    /// Allow more than a million points.
+    pub force: bool,
+    /// Check every point and write nothing.
+    pub dry_run: bool,
+    /// Write `report.html` when the sweep is complete.
+    pub report: bool,
+}
+
+/// What `sweep` did.
+#[derive(Debug)]
+pub struct SweepDone {
+    /// The sweep.
+    pub sweep: sweep::Sweep,
+    /// Points run now (0 for a dry run).
+    pub ran: usize,
+    /// Points of this shard.
+    pub mine: usize,
+    /// Overload warnings per point.
+    pub warnings: Vec<(usize, Vec<crate::model::prepare::OverloadWarning>)>,
+    /// The output folder (none for a dry run).
+    pub dir: Option<PathBuf>,
+}
+
+/// Runs (or with `dry_run`, checks) a sweep.
+pub fn sweep(
+    o: &SweepOptions,
+    progress: &dyn Fn(u64) -> ProgressBar,
+) -> Result<SweepDone, CommandError> {
+    let sw = sweep::load(&o.spec, o.force)?;
+    // Every point's scenario is built and checked before the first runs.
+    sweep::check_points(&sw, &o.spec, o.threads)?;
+    let mine = (0..sw.points.len())
+        .filter(|i| i % o.shard.n == o.shard.k - 1)
+        .count();
+    if o.dry_run {
+        return Ok(SweepDone {
+            sweep: sw,
+            ran: 0,
+            mine,
+            warnings: Vec::new(),
+            dir: None,
+        });
+    }
+    let dir = o.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results").join(format!("sweep-{}", output::folder_name(&sw.name)))
+    });
+    let pb = progress(0);
+    let complete = o.shard.n == 1;
+    let ran = report::sweep::run(&sw, &dir, o.shard, o.threads, &pb, complete)
+        .map_err(CommandError::Input)?;
+    pb.finish_and_clear();
+    if complete && o.report {
+        write_report(&dir)?;
+    }
+    Ok(SweepDone {
+        sweep: sw,
+        ran: ran.points,
+        mine,
+        warnings: ran.warnings,
+        dir: Some(dir),
+    })
+}
+
+/// Merges sweep shards into `out` (and writes its report with `report`).
+pub fn merge(dirs: &[PathBuf], out: &Path, report: bool) -> Result<(), CommandError> {
+    report::sweep::merge(dirs, out).map_err(CommandError::Input)?;
+    if report {
+        write_report(out)?;
+    }
+    Ok(())
+}
+
+/// Writes `report.html` into a result folder (a run's, a comparison's or a
+/// sweep's), from its files; returns the page's path.
+pub fn write_report(dir: &Path) -> Result<PathBuf, CommandError> {
+    if dir.join("sweep.json").exists() {
+        let _lock = output::lock(dir)?;
+        let html = report::html::report_for(dir)?;
+        let path = dir.join("report.html");
+        report::write_atomic(&path, html.as_bytes())?;
+        return Ok(path);
+    }
+    // A run's or a comparison's set: staged again with its report, swapped in whole.
+    let text = crate::scenario::read_capped(&dir.join("manifest.json"), false, "json")?;
+    let old: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        CommandError::Input(format!(
+            "{}: not a motcua manifest ({e}); is this a result folder?",
+            dir.join("manifest.json").display()
+        ))
+    })?;
+    let mut set = output::OutputSet::begin(dir, true)?;
+    for f in old["files"].as_array().into_iter().flatten() {
+        let name = f["name"].as_str().unwrap_or_default();
+        if name == "report.html" || !output::KNOWN_FILES.contains(&name) {
+            continue;
+        }
+        let bytes = std::fs::read(dir.join(name)).map_err(|source| ReportError::Io {
+            path: dir.join(name).display().to_string(),
+            source,
+        })?;
+        set.write(name, &bytes)?;
+    }
+    let html = report::html::report_for(set.staging())?;
+    set.write("report.html", html.as_bytes())?;
+    let command = match old["command"].as_str() {
+        Some("compare") => "compare",
+        _ => "run",
+    };
+    let dir = set.commit(output::Manifest {
+        motcua_version: env!("CARGO_PKG_VERSION"),
+        command,
+        scenario: old["scenario"].as_str().unwrap_or_default().to_string(),
+        scenario_hash: old["scenario_hash"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        seed: old["seed"].as_u64().unwrap_or_default(),
+        replications: old["replications"].as_u64().unwrap_or_default(),
+        files: Vec::new(),
+    })?;
+    Ok(dir.join("report.html"))
+}
+
+/// The data dictionary (`motcua schema`).
+pub fn schema() -> String {
+    report::schema::markdown()
+}
