@@ -13,6 +13,14 @@ mkdir -p fuzz/corpus/scenario
 cp scenarios/*.toml scenarios/reforms/*.toml scenarios/validation/*.toml tests/fixtures/small.toml fuzz/corpus/scenario/
 LOG=$(mktemp)
 status=0
+# Build first, so that a target that no longer compiles is told apart from a
+# failing input.
+if ! (cd fuzz && cargo fuzz build --sanitizer none -O scenario) >"$LOG" 2>&1; then
+  grep -E "^error" -A8 "$LOG" >&2 || tail -40 "$LOG" >&2
+  rm -f "$LOG"
+  echo "fuzz: the fuzz target does not build (fuzz/fuzz_targets/); fix it against the library's current API" >&2
+  exit 1
+fi
 # No sanitizer: the project forbids unsafe code, and this builds on stable Rust.
 (cd fuzz && cargo fuzz run --sanitizer none -O scenario corpus/scenario -- \
   -runs="$RUNS" -seed=1 -timeout=10 -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1) >"$LOG" 2>&1 || status=$?

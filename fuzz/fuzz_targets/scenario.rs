@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     // A scenario (its `extends`, if any, resolves relative to the working folder).
     if let Ok(sc) = motcua::scenario::domain::parse(path, text) {
         // Compiling it exercises the limits that protect memory.
-        let _ = motcua::model::run::prepare(&sc, motcua::engine::Discipline::Fifo);
+        let _ = motcua::model::prepare::prepare(&sc, motcua::engine::Discipline::Fifo);
     }
     let _ = motcua::scenario::network::parse(path, text);
 });
