@@ -743,8 +743,19 @@ fn scope_label(row: &serde_json::Value) -> String {
     let basis = row["key"]["basis"].as_str().unwrap_or("");
     match (tier, basis) {
         ("", _) => "overall".into(),
-        (t, "receiving") | (t, "") => t.into(),
+        (t, "") => t.into(),
         (t, b) => format!("{t} ({b})"),
+    }
+}
+
+/// The scope of a comparison row by receiving tier ("overall", a tier, or
+/// empty for the other bases): the monthly lines follow the receiving tier.
+fn receiving_scope(row: &serde_json::Value) -> &str {
+    let tier = row["key"]["tier"].as_str().unwrap_or("");
+    match (tier, row["key"]["basis"].as_str().unwrap_or("")) {
+        ("", _) => "overall",
+        (t, "receiving") | (t, "") => t,
+        _ => "",
     }
 }
 
@@ -799,7 +810,7 @@ pub fn comparison_report(dir: &Path) -> Result<String, ReportError> {
             3,
         ),
     ];
-    b.push_str("<h2>Paired differences</h2>\n<p class=\"note\">Reform minus base, with the paired 95% interval; an interval that crosses the dashed line is not a sign either way.</p>\n");
+    b.push_str("<h2>Paired differences</h2>\n<p class=\"note\">Reform minus base, with the paired 95% interval; an interval that crosses the dashed line is not a sign either way. A tier is counted by receiving tier (where the dossier was filed), by competent tier (the tier that resolves it) or charged to the holder (the tier holding the dossier when its deadline passed); a reform that moves procedures between tiers changes the three differently.</p>\n");
     for (metric, label, scale, x_title, d) in metrics {
         let mut rows = Vec::new();
         let mut table_rows = Vec::new();
@@ -861,7 +872,8 @@ pub fn comparison_report(dir: &Path) -> Result<String, ReportError> {
                 let mut mine = BTreeMap::new();
                 for row in r["rows"].as_array().into_iter().flatten() {
                     let period = row["key"]["period"].as_str().unwrap_or("");
-                    if row["metric"] != metric || period.len() != 7 || scope_label(row) != scope {
+                    if row["metric"] != metric || period.len() != 7 || receiving_scope(row) != scope
+                    {
                         continue;
                     }
                     periods.push(period.to_string());
