@@ -5,14 +5,14 @@
 //!
 //! ```toml
 //! name = "staffing-x-online"
-//! base = "../baseline.toml"
+//! base = "../reforms/fee-waiver-online.toml"
 //! replications = 10
 //! seed = 1
 //! [[axis]]
-//! path = "province[0].tier[2].staff.clerks"
+//! path = "commune.staff.clerks"
 //! values = [2, 3, 4]
 //! [[axis]]
-//! path = "reform[0].scale"
+//! path = "reform[online_uptake].scale"
 //! range = { from = 1.0, to = 2.0, step = 0.5 }
 //! ```
 //!
@@ -252,23 +252,11 @@ fn axis_values(a: &RawAxis, at: &str, errors: &mut Vec<FieldError>) -> Vec<f64> 
     Vec::new()
 }
 
-fn check_path(
-    base: &RawChain,
-    known: &[String],
-    path: &str,
-    at: &str,
-    errors: &mut Vec<FieldError>,
-) {
+fn check_path(base: &RawChain, path: &str, at: &str, errors: &mut Vec<FieldError>) {
     if let Err(why) = base.clone().set(path, 0.0) {
-        let nearest = known
-            .iter()
-            .map(|k| (strsim::levenshtein(k, path), k))
-            .min_by_key(|(d, _)| *d)
-            .map(|(_, k)| k.clone())
-            .unwrap_or_default();
         errors.push(FieldError::new(
             at,
-            format!("unknown numeric field `{path}` ({why}); did you mean `{nearest}`?"),
+            format!("cannot address the numeric field `{path}`: {why}"),
         ));
     }
 }
@@ -354,13 +342,12 @@ pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
         }
     };
     let chain = RawChain::read(&base_path, &base_text, Origin::Referenced)?;
-    let known = chain.numeric_paths();
     let mut paths = Vec::new();
     let mut values = Vec::new();
     for (i, a) in axes.iter().enumerate() {
         let Some(a) = a else { continue };
         let at = format!("axis[{i}]");
-        check_path(&chain, &known, &a.path, &format!("{at}.path"), &mut errors);
+        check_path(&chain, &a.path, &format!("{at}.path"), &mut errors);
         paths.push(a.path.clone());
         values.push(axis_values(a, &at, &mut errors));
     }
@@ -419,7 +406,6 @@ pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
         for (j, f) in l.fields.iter().enumerate() {
             check_path(
                 &chain,
-                &known,
                 &f.path,
                 &format!("lhs.fields[{j}].path"),
                 &mut errors,

@@ -647,103 +647,64 @@ impl RawChain {
         &self.files
     }
 
-    /// Every numeric field's path (`procedure[3].deadline_days`, `reform[0].add`, ...).
+    /// Every numeric field's path, with list entries shown by their name
+    /// where it is unique (`province[seed-province].tier[commune].staff.clerks`,
+    /// `procedure[p-enterprise].deadline_days`, `reform[0].add`, ...).
     pub fn numeric_paths(&self) -> Vec<String> {
-        fn walk(v: &toml::Value, prefix: String, out: &mut Vec<String>) {
-            match v {
-                toml::Value::Integer(_) | toml::Value::Float(_) => out.push(prefix),
-                toml::Value::Table(t) => {
-                    for (k, v) in t {
-                        walk(
-                            v,
-                            if prefix.is_empty() {
-                                k.clone()
-                            } else {
-                                format!("{prefix}.{k}")
-                            },
-                            out,
-                        );
-                    }
-                }
-                toml::Value::Array(a) => {
-                    for (i, v) in a.iter().enumerate() {
-                        walk(v, format!("{prefix}[{i}]"), out);
-                    }
-                }
-                _ => {}
-            }
-        }
         let mut out = Vec::new();
-        walk(
+        super::path::numeric_leaves(
             &toml::Value::Table(self.table.clone()),
             String::new(),
             &mut out,
         );
         for (k, (_, _, v)) in self.reforms.iter().enumerate() {
-            walk(v, format!("reform[{k}]"), &mut out);
+            super::path::numeric_leaves(v, format!("reform[{k}]"), &mut out);
         }
         out
     }
 
-    /// Sets the numeric field at `path` (paths as [`RawChain::numeric_paths`] lists them).
-    /// The field must exist and be numeric; an integer field stays an integer when `x` is integral.
-    pub fn set(&mut self, path: &str, x: f64) -> Result<(), String> {
-        let mut segs: Vec<(String, Vec<usize>)> = Vec::new();
-        for part in path.split('.') {
-            let mut it = part.split('[');
-            let key = it.next().unwrap_or_default().to_string();
-            let mut idx = Vec::new();
-            for rest in it {
-                let n = rest
-                    .strip_suffix(']')
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .ok_or_else(|| format!("malformed index in `{part}`"))?;
-                idx.push(n);
+    /// Sets the numeric field(s) at `path` (see [`super::path`]: positional,
+    /// named or the tier shorthand) and returns how many were set. Each
+    /// must exist and be numeric; an integer field stays an integer when `x`
+    /// is integral. A missing name or field is an error that lists the valid
+    /// ones at that level.
+    pub fn set(&mut self, path: &str, x: f64) -> Result<usize, String> {
+        use super::path::{Selector, apply, expand_shorthand, parse, select, set_number};
+        let segs = expand_shorthand(parse(path)?);
+        let mut f =
+            |v: &mut toml::Value, at: &str| set_number(v, x).map_err(|why| format!("`{at}` {why}"));
+        if segs[0].key == "reform" && !self.table.contains_key("reform") {
+            let entries: Vec<toml::Value> = self.reforms.iter().map(|r| r.2.clone()).collect();
+            let sel = segs[0].selectors.first().cloned().unwrap_or(Selector::All);
+            if entries.is_empty() {
+                return Err("this scenario has no reform entries".into());
             }
-            segs.push((key, idx));
-        }
-        let first = segs.first().cloned().ok_or("empty path")?;
-        let mut cur: &mut toml::Value = if first.0 == "reform" {
-            let k = *first
-                .1
-                .first()
-                .ok_or("`reform` needs an index, e.g. reform[0]")?;
-            let entry = self
-                .reforms
-                .get_mut(k)
-                .ok_or_else(|| format!("there is no reform[{k}]"))?;
-            segs.remove(0);
-            &mut entry.2
-        } else {
-            let v = self
-                .table
-                .get_mut(&first.0)
-                .ok_or_else(|| format!("no field `{}`", first.0))?;
-            let mut v = v;
-            for &i in &first.1 {
-                v = v
-                    .get_mut(i)
-                    .ok_or_else(|| format!("no index {i} in `{}`", first.0))?;
+            if segs[0].selectors.len() > 1 {
+                return Err(
+                    "a reform entry is a table, not a list: write `reform[0].field`".into(),
+                );
             }
-            segs.remove(0);
-            v
-        };
-        for (key, idx) in segs {
-            cur = cur
-                .get_mut(key.as_str())
-                .ok_or_else(|| format!("no field `{key}`"))?;
-            for i in idx {
-                cur = cur
-                    .get_mut(i)
-                    .ok_or_else(|| format!("no index {i} under `{key}`"))?;
+            let picked = select(&entries, &sel, "reform")?;
+            let mut n = 0;
+            for (i, shown) in picked {
+                n += apply(
+                    &mut self.reforms[i].2,
+                    &segs[1..],
+                    &format!("reform[{shown}]"),
+                    &mut f,
+                )?;
             }
+            return Ok(n);
         }
-        match cur {
-            toml::Value::Integer(_) if x.fract() == 0.0 => *cur = toml::Value::Integer(x as i64),
-            toml::Value::Integer(_) | toml::Value::Float(_) => *cur = toml::Value::Float(x),
-            other => return Err(format!("is a {}, not a number", other.type_str())),
+        let mut root = toml::Value::Table(std::mem::take(&mut self.table));
+        let out = apply(&mut root, &segs, "", &mut f);
+        if let toml::Value::Table(t) = root {
+            self.table = t;
         }
-        Ok(())
+        match out {
+            Ok(0) => Err(format!("`{path}` selects nothing")),
+            other => other,
+        }
     }
 
     /// Resolves the table and applies the reforms; `path` names the scenario in errors.

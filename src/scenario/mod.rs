@@ -3,6 +3,7 @@
 pub mod domain;
 pub mod limits;
 pub mod network;
+pub mod path;
 pub mod reform;
 
 use std::fmt;

@@ -165,7 +165,21 @@ fn bad_sweeps_and_shards_are_clear_errors_that_touch_nothing() {
     let cases = [
         (
             "[[axis]]\npath = \"province[0].tier[2].staff.clerk\"\nvalues = [1]\n",
-            "did you mean `province[0].tier[2].staff.clerks`?",
+            "no field `clerk` in `province[tiny].tier[commune].staff`; the fields there are: clerks, leaders, specialists; did you mean `clerks`?",
+        ),
+        (
+            // A tier that is not there lists the tiers of that province and
+            // never suggests another one's staff.
+            "[[axis]]\npath = \"province[tiny].tier[comune].staff.clerks\"\nvalues = [1]\n",
+            "there is no `comune` in `province[tiny].tier`; the names there are: province, district, commune; did you mean `commune`?",
+        ),
+        (
+            "[[axis]]\npath = \"province[big].tier[commune].staff.clerks\"\nvalues = [1]\n",
+            "there is no `big` in `province`; the names there are: tiny",
+        ),
+        (
+            "[[axis]]\npath = \"procedure[lnd].deadline_days\"\nvalues = [1]\n",
+            "did you mean `land`?",
         ),
         (
             "[[axis]]\npath = \"procedure[1].deadline_days\"\nvalues = []\n",
@@ -249,4 +263,41 @@ fn bad_sweeps_and_shards_are_clear_errors_that_touch_nothing() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("merge only shards of one sweep"));
     assert!(!d.join("m").exists());
     std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn named_positional_and_shorthand_paths_set_the_same_fields() {
+    use motcua::scenario::{Origin, domain::RawChain};
+    let file = std::path::Path::new("tests/fixtures/small.toml");
+    let text = std::fs::read_to_string(file).unwrap();
+    let chain = RawChain::read(file, &text, Origin::Named).unwrap();
+    let with = |paths: &[&str]| {
+        let mut c = chain.clone();
+        for p in paths {
+            assert_eq!(c.set(p, 7.0), Ok(1), "{p}");
+        }
+        c.fingerprint()
+    };
+    let positional = with(&[
+        "province[0].tier[2].staff.clerks",
+        "procedure[0].deadline_days",
+    ]);
+    assert_eq!(
+        positional,
+        with(&[
+            "province[tiny].tier[commune].staff.clerks",
+            "procedure[certify].deadline_days"
+        ])
+    );
+    assert_eq!(
+        positional,
+        with(&["commune.staff.clerks", "procedure[certify].deadline_days"])
+    );
+    assert_ne!(positional, chain.fingerprint());
+    // Every listed path can be set, and lists names where they are unique.
+    let paths = chain.numeric_paths();
+    assert!(paths.contains(&"province[tiny].tier[district].staff.specialists".to_string()));
+    for p in &paths {
+        assert_eq!(chain.clone().set(p, 1.0), Ok(1), "{p}");
+    }
 }
