@@ -151,8 +151,12 @@ enum Command {
         /// The result folder.
         dir: PathBuf,
     },
-    /// Print the data dictionary: every output file, column and metric with its unit and definition.
-    Schema,
+    /// Print a reference as Markdown: the output files (every file, column and metric), or an input format (every field: path, type, unit, default, range, meaning)
+    Schema {
+        /// Which: outputs, scenario, reform, sweep or network
+        #[arg(default_value = "outputs", value_parser = ["outputs", "scenario", "reform", "sweep", "network"])]
+        what: String,
+    },
     /// Check the engine against queueing theory (Erlang C, Pollaczek–Khinchine, Jackson, Little); exit 1 if any check fails.
     Validate {
         /// A tenth of the reference size, with a 5% tolerance instead of 2%.
@@ -399,8 +403,8 @@ pub(crate) fn run() -> Result<Outcome> {
             ))?;
             Ok(Outcome::Ok)
         }
-        Command::Schema => {
-            say(commands::schema())?;
+        Command::Schema { what } => {
+            say(commands::schema(&what)?)?;
             Ok(Outcome::Ok)
         }
         Command::Validate {

@@ -379,6 +379,15 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, CommandError> {
 }
 
 /// The data dictionary (`motcua schema`).
-pub fn schema() -> String {
-    report::schema::markdown()
+pub fn schema(what: &str) -> Result<String, CommandError> {
+    if what == "outputs" {
+        return Ok(report::schema::markdown());
+    }
+    crate::scenario::reference::by_name(what)
+        .map(report::schema::reference_markdown)
+        .ok_or_else(|| {
+            CommandError::Input(format!(
+                "no reference named `{what}`; choose outputs, scenario, reform, sweep or network"
+            ))
+        })
 }

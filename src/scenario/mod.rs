@@ -4,6 +4,7 @@ pub mod domain;
 pub mod limits;
 pub mod network;
 pub mod path;
+pub mod reference;
 pub mod reform;
 
 use std::fmt;

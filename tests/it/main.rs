@@ -9,6 +9,7 @@ mod laws;
 mod model;
 mod mutants;
 mod queue_fuzz;
+mod reference;
 mod reform;
 mod report;
 mod sweep;
