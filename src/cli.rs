@@ -146,6 +146,26 @@ enum Command {
         #[arg(long)]
         report: bool,
     },
+    /// Write a commented, runnable scenario for a province of your shape, with the calibrated baseline's defaults marked as assumptions to replace
+    Init {
+        /// The file to write (default: <name>.toml)
+        file: Option<PathBuf>,
+        /// The scenario's and province's name
+        #[arg(long, default_value = "my-province")]
+        name: String,
+        /// Districts (default: one per 10 communes, at least 1)
+        #[arg(long)]
+        districts: Option<u32>,
+        /// Communes
+        #[arg(long, default_value_t = 20)]
+        communes: u32,
+        /// Abolish the district tier as on 1 July 2025 (districts' work and staff move to the communes and the province)
+        #[arg(long)]
+        two_tier: bool,
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+    },
     /// Write report.html into a result folder (a run's, a comparison's or a sweep's) from its files.
     Report {
         /// The result folder.
@@ -389,6 +409,34 @@ pub(crate) fn run() -> Result<Outcome> {
                 "merged {} folders into {}\n",
                 dirs.len(),
                 out.display()
+            ))?;
+            Ok(Outcome::Ok)
+        }
+        Command::Init {
+            file,
+            name,
+            districts,
+            communes,
+            two_tier,
+            force,
+        } => {
+            let shape = motcua::scenario::init::Shape {
+                districts: districts.unwrap_or(communes.div_ceil(10).max(1)),
+                name,
+                communes,
+                two_tier,
+            };
+            let path = commands::init(&shape, file, force)?;
+            say(format_args!(
+                "wrote {p}: {d} districts, {c} communes{t}\nrun it with: motcua run {p}\nthen replace each ASSUMPTION with your province's figures (docs/scenario.md)\n",
+                p = path.display(),
+                d = shape.districts,
+                c = shape.communes,
+                t = if shape.two_tier {
+                    ", district tier abolished"
+                } else {
+                    ""
+                }
             ))?;
             Ok(Outcome::Ok)
         }

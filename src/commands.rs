@@ -391,3 +391,22 @@ pub fn schema(what: &str) -> Result<String, CommandError> {
             ))
         })
 }
+
+/// Writes the scenario `motcua init` makes for `shape` to `file` (default
+/// `<name>.toml`), refusing an existing file without `force`; returns its path.
+pub fn init(
+    shape: &crate::scenario::init::Shape,
+    file: Option<PathBuf>,
+    force: bool,
+) -> Result<PathBuf, CommandError> {
+    crate::scenario::init::check(shape).map_err(CommandError::Input)?;
+    let path = file.unwrap_or_else(|| PathBuf::from(format!("{}.toml", shape.name)));
+    if path.exists() && !force {
+        return Err(CommandError::Input(format!(
+            "{}: exists; choose another file or add --force to replace it",
+            path.display()
+        )));
+    }
+    report::write_atomic(&path, crate::scenario::init::template(shape).as_bytes())?;
+    Ok(path)
+}

@@ -1,6 +1,7 @@
 //! Reading scenario files: raw serde structures, then validation into runnable models, with every error's file and field path.
 
 pub mod domain;
+pub mod init;
 pub mod limits;
 pub mod network;
 pub mod path;

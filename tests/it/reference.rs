@@ -381,3 +381,80 @@ fn format_thousands(x: f64) -> String {
     }
     out
 }
+
+/// What the README promises a new planner: `motcua init`, then `motcua run`,
+/// on the first attempt, with non-zero late rates in every tier.
+#[test]
+fn a_province_written_by_init_runs_on_the_first_attempt_with_plausible_late_rates() {
+    let d = crate::fresh_dir("reference", "init");
+    std::fs::create_dir_all(&d).unwrap();
+    for (args, tiers) in [
+        (
+            vec!["--districts", "3", "--communes", "20"],
+            vec!["province", "district", "commune"],
+        ),
+        (
+            vec!["--communes", "20", "--two-tier"],
+            vec!["province", "commune"],
+        ),
+    ] {
+        let file = d.join("p.toml");
+        let mut init = vec!["init", file.to_str().unwrap(), "--force"];
+        init.extend(&args);
+        let o = crate::motcua(&init);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.matches("ASSUMPTION").count() >= 10,
+            "defaults are marked"
+        );
+        let out = d.join("out");
+        let o = crate::motcua(&[
+            "run",
+            file.to_str().unwrap(),
+            "--replications",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+            "--force",
+            "--json",
+            "--no-report",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let found: Vec<&str> = s["tiers"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for t in &tiers {
+            assert!(found.contains(t), "{args:?}: no {t} tier in {found:?}");
+            let late = s["tiers"][t]["late_rate"]["mean"].as_f64().unwrap();
+            assert!(
+                (0.002..0.2).contains(&late),
+                "{args:?}: the {t} late rate is {late}, not a plausible one"
+            );
+        }
+        assert_eq!(found.len(), tiers.len(), "{found:?}");
+    }
+    // A bad shape is a clear error.
+    let o = crate::motcua(&[
+        "init",
+        d.join("x.toml").to_str().unwrap(),
+        "--communes",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--communes must be between 1 and"));
+}
