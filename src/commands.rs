@@ -166,10 +166,16 @@ pub fn run(
             sc.model.max_in_flight
         ));
     }
+    for a in &sc.assumptions {
+        warn(format!("default used: {a}"));
+    }
     let pb = progress(reps);
     let out = crate::experiment::run::run(&prepared, seed, reps, o.threads, &pb)
         .map_err(model(&label))?;
     pb.finish_and_clear();
+    for n in &out.summary.notes {
+        warn(n.clone());
+    }
     files::write_run(&mut set, &sc, &out, o.report)?;
     let dir = set.commit(files::run_manifest(&sc, &out))?;
     drop(prepared);

@@ -250,8 +250,43 @@ pub struct RunSummary {
     pub dossiers: u64,
     /// How events and dossiers are counted.
     pub counting_rule: &'static str,
+    /// Influential defaults the scenario relies on (fields left out whose
+    /// default changes results materially).
+    pub assumptions: Vec<String>,
+    /// Notes on figures that are likely a sign of a mis-specified scenario
+    /// (a tier whose late rate is exactly 0 or 1).
+    pub notes: Vec<String>,
     /// Units of the figures.
     pub units: &'static str,
+}
+
+/// A note for each receiving tier whose late rate is exactly 0 or 1, with
+/// the likely reason.
+fn extreme_late_rates(sc: &Scenario, tiers: &BTreeMap<&'static str, EstimateSet>) -> Vec<String> {
+    let no_handoff = sc.assumptions.iter().any(|a| a.contains("handoff_days"));
+    tiers
+        .iter()
+        .filter_map(|(t, e)| {
+            let late = e.get("late_rate")?;
+            if late.n == 0 || !(late.mean == 0.0 || late.mean == 1.0) {
+                return None;
+            }
+            Some(if late.mean == 0.0 {
+                format!(
+                    "the late rate of the {t} tier is exactly 0 in every replication: every dossier finishes well inside its deadline, which real desks rarely do; likely causes: {}deadlines long against the efforts, or staff far above the load (see the utilisation)",
+                    if no_handoff {
+                        "handoff_days left out (no in-tray time at all), "
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                format!(
+                    "the late rate of the {t} tier is exactly 1: no dossier meets its deadline; likely causes: deadlines of 0 days, efforts in hours written as minutes, or staff far below the load (see the overload warnings)"
+                )
+            })
+        })
+        .collect()
 }
 
 /// The counting rule of `run`.
@@ -335,6 +370,7 @@ fn summarise_scopes(
         months,
         assumptions: INDEX_ASSUMPTIONS,
     };
+    let notes = extreme_late_rates(sc, &tiers);
     RunSummary {
         scenario: sc.name.clone(),
         scenario_hash: crate::hash::hex(sc.hash),
@@ -354,6 +390,8 @@ fn summarise_scopes(
         events: reps.iter().flatten().map(|r| r.events).sum(),
         dossiers: reps.iter().flatten().map(|r| r.dossiers).sum(),
         counting_rule: RUN_COUNTING_RULE,
+        assumptions: sc.assumptions.clone(),
+        notes,
         units: "received and resolved: dossiers per year; rates: fractions in [0, 1]; turnaround: working days of the legal calendar (citizen time excluded); counter wait: minutes, in-person citizens at their first visit; utilisation: effort minutes over on-duty server minutes (each pool's service hours); intervals: 95% Student-t across replications, clipped to the metric's range, null with one replication",
     }
 }

@@ -6,7 +6,7 @@ use crate::model::metrics::{METRICS, Range};
 pub const FILES: &[(&str, &str)] = &[
     (
         "summary.json",
-        "run: the scenario, its hash, seed and replications; each metric overall and per tier (by receiving, competent and holder tier) as {n, mean, ci_low, ci_high}; the index scores overall, per tier, province and month; overload warnings; counting rule and units",
+        "run: the scenario, its hash, seed and replications; each metric overall and per tier (by receiving, competent and holder tier) as {n, mean, ci_low, ci_high}; the index scores overall, per tier, province and month; overload warnings; `assumptions` (influential defaults the scenario left out and the values used) and `notes` (a tier whose late rate is exactly 0 or 1, with the likely reason); counting rule and units",
     ),
     (
         "metrics.csv",

@@ -140,12 +140,10 @@ pub struct RawProcedure {
     pub volume_per_unit: f64,
     /// Channel shares (must sum to 1).
     pub channels: RawChannels,
-    /// Probability a dossier is incomplete at the desk check.
-    #[serde(default)]
-    pub incomplete_at_desk: f64,
-    /// Probability the appraisal finds it deficient.
-    #[serde(default)]
-    pub incomplete_at_appraisal: f64,
+    /// Probability a dossier is incomplete at the desk check (default 0).
+    pub incomplete_at_desk: Option<f64>,
+    /// Probability the appraisal finds it deficient (default 0).
+    pub incomplete_at_appraisal: Option<f64>,
     /// Calendar days the citizen takes to supplement.
     pub supplement_days: Option<Dist>,
     /// Desk effort for a dossier at the counter (in person or by post), minutes.
@@ -174,9 +172,9 @@ pub struct RawProcedure {
     /// Whether a paper result is required.
     #[serde(default)]
     pub paper_result: bool,
-    /// Share of results issued electronically (for procedures without a required paper result, all are).
-    #[serde(default)]
-    pub e_result: f64,
+    /// Share of results issued electronically (for procedures without a
+    /// required paper result, all are; default 0).
+    pub e_result: Option<f64>,
 }
 
 /// Staff of one unit.
@@ -501,6 +499,10 @@ pub struct Scenario {
     pub model: ModelParams,
     /// Index parameters (the `[index]` table).
     pub index: crate::index::IndexParams,
+    /// Influential defaults this scenario relies on: fields left out whose
+    /// default changes results materially, one line per field with the
+    /// procedures concerned and the value used.
+    pub assumptions: Vec<String>,
 }
 
 fn prob(errors: &mut Vec<FieldError>, field: String, x: f64) {
@@ -1153,6 +1155,7 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, Vec<FieldErr
 
     // Procedures.
     let mut procedures = Vec::new();
+    let mut defaulted: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut ids: HashMap<String, usize> = HashMap::new();
     if procs.is_empty() {
         errors.push(FieldError::new(
@@ -1207,12 +1210,39 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, Vec<FieldErr
                 format!("shares must sum to 1 (got {sum})"),
             ));
         }
+        let online_share = ch.online_partial + ch.online_full;
+        for (field, missing) in [
+            ("handoff_days", p.handoff_days.is_none()),
+            ("incomplete_at_desk", p.incomplete_at_desk.is_none()),
+            (
+                "incomplete_at_appraisal",
+                p.incomplete_at_appraisal.is_none(),
+            ),
+            (
+                "supplement_days",
+                p.supplement_days.is_none()
+                    && (p.incomplete_at_desk.unwrap_or(0.0) > 0.0
+                        || p.incomplete_at_appraisal.unwrap_or(0.0) > 0.0),
+            ),
+            (
+                "online_check_minutes",
+                p.online_check_minutes.is_none() && online_share > 0.0,
+            ),
+            ("e_result", p.e_result.is_none() && p.paper_result),
+        ] {
+            if missing {
+                defaulted.entry(field).or_default().push(p.id.clone());
+            }
+        }
+        let incomplete_at_desk = p.incomplete_at_desk.unwrap_or(0.0);
+        let incomplete_at_appraisal = p.incomplete_at_appraisal.unwrap_or(0.0);
+        let e_result = p.e_result.unwrap_or(0.0);
         for (f, x) in [
-            ("incomplete_at_desk", p.incomplete_at_desk),
-            ("incomplete_at_appraisal", p.incomplete_at_appraisal),
+            ("incomplete_at_desk", incomplete_at_desk),
+            ("incomplete_at_appraisal", incomplete_at_appraisal),
             ("digitisation", p.digitisation),
             ("online_payment", p.online_payment),
-            ("e_result", p.e_result),
+            ("e_result", e_result),
         ] {
             prob(&mut errors, at(f), x);
         }
@@ -1286,8 +1316,8 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, Vec<FieldErr
             deadline_days: p.deadline_days.clamp(0, 365) as u32,
             volume_per_unit: p.volume_per_unit,
             channels: shares,
-            incomplete_at_desk: p.incomplete_at_desk,
-            incomplete_at_appraisal: p.incomplete_at_appraisal,
+            incomplete_at_desk,
+            incomplete_at_appraisal,
             supplement_days,
             desk_minutes: p.desk_minutes.clone(),
             online_check_minutes,
@@ -1299,7 +1329,7 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, Vec<FieldErr
             fee: p.fee,
             online_payment: p.online_payment,
             paper_result: p.paper_result,
-            e_result: if p.paper_result { p.e_result } else { 1.0 },
+            e_result: if p.paper_result { e_result } else { 1.0 },
         });
     }
 
@@ -1390,7 +1420,44 @@ fn resolve(path: &Path, mut table: toml::Table) -> Result<Scenario, Vec<FieldErr
         provinces,
         model,
         index,
+        assumptions: assumptions(&defaulted),
     })
+}
+
+/// One line per influential default that was used: the field, the value,
+/// what it means, and the procedures that left it out.
+fn assumptions(defaulted: &BTreeMap<&str, Vec<String>>) -> Vec<String> {
+    defaulted
+        .iter()
+        .map(|(field, ids)| {
+            let what = match *field {
+                "handoff_days" => {
+                    "0 working days: no in-tray time between desk, specialist and leader"
+                }
+                "incomplete_at_desk" => "0: no dossier is returned at the desk for supplements",
+                "incomplete_at_appraisal" => "0: no supplement request at appraisal",
+                "supplement_days" => {
+                    "exponential, mean 5 calendar days for the citizen to supplement"
+                }
+                "online_check_minutes" => {
+                    "the counter's desk_minutes for checking an online dossier"
+                }
+                "e_result" => "0: no electronic result where a paper one is required",
+                _ => "its documented default",
+            };
+            let shown: Vec<&str> = ids.iter().take(5).map(String::as_str).collect();
+            let more = if ids.len() > 5 {
+                format!(" and {} more", ids.len() - 5)
+            } else {
+                String::new()
+            };
+            format!(
+                "procedure.{field} left out in {} procedure(s) ({}{more}): used {what}",
+                ids.len(),
+                shown.join(", ")
+            )
+        })
+        .collect()
 }
 
 fn resolve_province(

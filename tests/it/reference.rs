@@ -458,3 +458,87 @@ fn a_province_written_by_init_runs_on_the_first_attempt_with_plausible_late_rate
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--communes must be between 1 and"));
 }
+
+/// An omitted `handoff_days` silently meant zero: now `run` says which
+/// influential defaults it used, `summary.json` lists them, and a tier whose
+/// late rate is exactly 0 gets a note saying why that is likely.
+#[test]
+fn influential_defaults_are_announced_once_and_listed_in_the_summary() {
+    let d = crate::fresh_dir("reference", "defaults");
+    std::fs::create_dir_all(&d).unwrap();
+    let text: String = small()
+        .lines()
+        .filter(|l| !l.starts_with("handoff_days"))
+        .map(|l| {
+            if l.starts_with("deadline_days") {
+                "deadline_days = 200".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file = d.join("no-handoff.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = d.join("out");
+    let o = crate::motcua(&[
+        "run",
+        file.to_str().unwrap(),
+        "--replications",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-report",
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let said = stderr
+        .lines()
+        .filter(|l| l.contains("default used: procedure.handoff_days"))
+        .count();
+    assert_eq!(said, 1, "said once:\n{stderr}");
+    assert!(
+        stderr.contains("left out in 3 procedure(s) (certify, land, licence): used 0 working days"),
+        "{stderr}"
+    );
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let listed: Vec<&str> = s["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        listed
+            .iter()
+            .any(|a| a.starts_with("procedure.handoff_days")),
+        "{listed:?}"
+    );
+    let notes = s["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("exactly 0")
+                && n.as_str().unwrap().contains("handoff_days left out")),
+        "{notes:?}"
+    );
+    // The shipped baseline states every influential field: no default is announced.
+    let o = crate::motcua(&[
+        "run",
+        "--replications",
+        "1",
+        "--horizon-days",
+        "20",
+        "--out",
+        d.join("base").to_str().unwrap(),
+        "--no-report",
+        "--quiet",
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("default used"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
