@@ -1683,7 +1683,7 @@ pub const PROVINCE_REQUIRED: &[&str] = &["name", "tier"];
 /// A name (scenario, province, unit): non-empty, at most
 /// [`limits::MAX_NAME_CHARS`] characters, no control characters and no `/`
 /// (outputs join province and unit names with it).
-fn check_name(errors: &mut Vec<FieldError>, field: &str, name: &str) {
+pub(super) fn check_name(errors: &mut Vec<FieldError>, field: &str, name: &str) {
     let n = name.chars().count();
     if n == 0 || n > limits::MAX_NAME_CHARS {
         errors.push(FieldError::new(

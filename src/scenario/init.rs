@@ -44,19 +44,18 @@ pub fn check(shape: &Shape) -> Result<(), String> {
             shape.districts
         ));
     }
-    let ok = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
-    if shape.name.is_empty()
-        || shape.name.len() > super::limits::MAX_NAME_CHARS
-        || !shape.name.chars().all(ok)
-        || !shape.name.starts_with(|c: char| c.is_ascii_alphanumeric())
-    {
-        return Err(format!(
-            "--name `{}` must be 1 to {} ASCII letters, digits, `-`, `_` or `.`, starting with a letter or digit",
-            shape.name,
-            super::limits::MAX_NAME_CHARS
-        ));
+    // The scenario's own rule for names, so that what init accepts, run accepts.
+    let mut errors = Vec::new();
+    super::domain::check_name(&mut errors, "--name", &shape.name);
+    if let Some(e) = errors.first() {
+        return Err(format!("--name: {}", e.message));
     }
     Ok(())
+}
+
+/// `s` as a TOML string (quotes and backslashes escaped).
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
 }
 
 fn round2(x: f64) -> f64 {
@@ -93,7 +92,7 @@ pub fn template(shape: &Shape) -> String {
 # province tier's volume and staff by {communes}/82 communes (size
 # {province_size}), each district's by its communes per district (size
 # {district_size}); communes keep the baseline's per-commune figures.
-name = \"{name}\"
+name = {quoted}
 # ASSUMPTION: the year simulated (after 30 warm-up days).
 start = \"2022-01-01\"
 warmup_days = 30
@@ -103,6 +102,7 @@ seed = 1
 
 ",
         name = shape.name,
+        quoted = quoted(&shape.name),
         districts = shape.districts,
         communes = shape.communes,
         two = if shape.two_tier {
@@ -115,7 +115,7 @@ seed = 1
     out.push_str(&format!(
         "# ---------------------------------------------------------------- the province
 [[province]]
-name = \"{name}\"
+name = {quoted}
 
 # ASSUMPTION: staff of the provincial centre, scaled from the seed province's
 # 16 clerks, 72 specialists and 5 leaders by the size below.
@@ -132,7 +132,7 @@ size = {province_size}
 tier = \"district\"
 staff = {{ clerks = 9, specialists = 49.4, leaders = 3.4 }}
 ",
-        name = shape.name,
+        quoted = quoted(&shape.name),
         per_district = communes / districts,
     ));
     for d in 1..=shape.districts {

@@ -122,7 +122,7 @@ pub static SCENARIO: Reference = Reference {
                     "string",
                     "",
                     REQ,
-                    "1–200 ASCII letters, digits, `-`, `_`, `.`",
+                    "1–200 characters; no `/`, `\\`, control characters or surrounding spaces",
                     "the scenario's name; results go to `results/<name>/`",
                 ),
                 f("description", "string", "", "empty", "", "free text"),
@@ -227,7 +227,7 @@ pub static SCENARIO: Reference = Reference {
                     "string",
                     "",
                     REQ,
-                    "1–200 ASCII letters, digits, `-`, `_`, `.`",
+                    "1–200 characters; no `/`, `\\`, control characters or surrounding spaces; unique",
                     "the province's name (unique)",
                 ),
                 f(
@@ -307,7 +307,7 @@ pub static SCENARIO: Reference = Reference {
                     "string",
                     "",
                     REQ,
-                    "1–200 ASCII letters, digits, `-`, `_`, `.`; unique",
+                    "1–200 characters; no `/`, `\\`, control characters or surrounding spaces; unique",
                     "the unit's name",
                 ),
                 f(
