@@ -134,6 +134,65 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Find the fewest staff that meet service targets, each confirmed at a one-sided confidence; writes staffing.toml (a reform overlay), size.csv, targets.csv, size.json and report.html.
+    Size {
+        /// The scenario file, or a network file (then the stations' servers are sized).
+        file: PathBuf,
+        /// A target, METRIC[@SCOPE]<=VALUE or >=VALUE; scope: overall (default), a tier, a unit, each-unit, each-<tier>; for a network a node, each-node. Repeat for several.
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        /// Pools to vary (clerks, specialists, leaders; default all three); for a network, stations (NAME or node[NAME].servers).
+        #[arg(long, value_delimiter = ',')]
+        vary: Vec<String>,
+        /// Units whose pools vary: tiers or unit names (default every unit).
+        #[arg(long, value_delimiter = ',')]
+        scope: Vec<String>,
+        /// Cost of one person per pool, e.g. clerks=1,specialists=1.3,leaders=2 (default 1 each): the least total cost is sought.
+        #[arg(long)]
+        cost: Option<String>,
+        /// One-sided confidence with which every target must hold.
+        #[arg(long, default_value_t = 0.95)]
+        confidence: f64,
+        /// Replications of each search evaluation (common random numbers).
+        #[arg(long, default_value_t = 4)]
+        replications: u64,
+        /// Replications of the final confirmation.
+        #[arg(long, default_value_t = 12)]
+        confirm_replications: u64,
+        /// The most staff of any varied pool (default: 3 × the larger of the staff given and the analytic start, at least 10).
+        #[arg(long)]
+        max_staff: Option<u32>,
+        /// Give up after this many distinct staffings simulated.
+        #[arg(long, default_value_t = 400)]
+        max_evaluations: usize,
+        /// Master seed (default: the file's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default: results/size-<name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Replace a folder of motcua outputs.
+        #[arg(long)]
+        force: bool,
+        /// Tallied days of each replication, overriding the scenario's.
+        #[arg(long)]
+        horizon_days: Option<u32>,
+        /// Warm-up days, overriding the scenario's.
+        #[arg(long)]
+        warmup_days: Option<u32>,
+        /// Do not write report.html.
+        #[arg(long)]
+        no_report: bool,
+        /// Print size.json on stdout instead of the summary.
+        #[arg(long)]
+        json: bool,
+        /// Hide the progress display.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Merge the output folders of a sweep's shards into one, identical to an unsharded run.
     Merge {
         /// Shard output folders.
@@ -411,6 +470,61 @@ pub(crate) fn run() -> Result<Outcome> {
                 out.display()
             ))?;
             Ok(Outcome::Ok)
+        }
+        Command::Size {
+            file,
+            targets,
+            vary,
+            scope,
+            cost,
+            confidence,
+            replications,
+            confirm_replications,
+            max_staff,
+            max_evaluations,
+            seed,
+            out,
+            threads,
+            force,
+            horizon_days,
+            warmup_days,
+            no_report,
+            json,
+            quiet,
+        } => {
+            let o = commands::SizeOptions {
+                file,
+                targets,
+                vary,
+                scope,
+                cost,
+                confidence,
+                replications,
+                confirm_replications,
+                max_staff,
+                max_evaluations,
+                seed,
+                out,
+                threads,
+                force,
+                horizon_days,
+                warmup_days,
+                report: !no_report,
+            };
+            let quiet = quiet_or_piped(quiet);
+            let bar = |_| experiment::spinner(quiet, "evaluations");
+            let done = commands::size(&o, &bar)?;
+            let r = &done.result;
+            if json {
+                say(format_args!("{}\n", serde_json::to_string_pretty(r)?))?;
+            } else {
+                say(motcua::report::size_summary(r, done.wall_s, &done.dir))?;
+            }
+            Ok(if r.feasible {
+                Outcome::Ok
+            } else {
+                Outcome::Breached
+            })
         }
         Command::Init {
             file,

@@ -416,3 +416,275 @@ pub fn init(
     report::write_atomic(&path, crate::scenario::init::template(shape).as_bytes())?;
     Ok(path)
 }
+
+/// What `size` is asked to do.
+#[derive(Clone, Debug)]
+pub struct SizeOptions {
+    /// The scenario or network file.
+    pub file: PathBuf,
+    /// Targets, `METRIC[@SCOPE]<=VALUE` or `>=VALUE`.
+    pub targets: Vec<String>,
+    /// Pools to vary (`clerks`, `specialists`, `leaders`), or for a network
+    /// the stations (`NAME` or `node[NAME].servers`); default all.
+    pub vary: Vec<String>,
+    /// Units whose pools vary: tiers or unit names (default all).
+    pub scope: Vec<String>,
+    /// Cost of one person per pool, `POOL=W,...` (default 1 each).
+    pub cost: Option<String>,
+    /// One-sided confidence of every target.
+    pub confidence: f64,
+    /// Replications of each search evaluation.
+    pub replications: u64,
+    /// Replications of the confirmation.
+    pub confirm_replications: u64,
+    /// The most staff of any varied pool.
+    pub max_staff: Option<u32>,
+    /// The most evaluations.
+    pub max_evaluations: usize,
+    /// Master seed (default: the file's).
+    pub seed: Option<u64>,
+    /// Output folder (default `results/size-<name>`).
+    pub out: Option<PathBuf>,
+    /// Worker threads (0 = all cores).
+    pub threads: usize,
+    /// Replace a folder of motcua outputs.
+    pub force: bool,
+    /// Tallied days, overriding the scenario's.
+    pub horizon_days: Option<u32>,
+    /// Warm-up days, overriding the scenario's.
+    pub warmup_days: Option<u32>,
+    /// Write `report.html`.
+    pub report: bool,
+}
+
+/// What `size` did.
+#[derive(Debug)]
+pub struct SizeDone {
+    /// What was written to `size.json`.
+    pub result: report::size::SizeJson,
+    /// Where the set was written.
+    pub dir: PathBuf,
+    /// Wall-clock seconds of the search.
+    pub wall_s: f64,
+}
+
+fn parse_cost(text: Option<&str>, pools: &[&str]) -> Result<Vec<f64>, CommandError> {
+    let mut cost = vec![1.0; pools.len()];
+    let Some(text) = text else {
+        return Ok(cost);
+    };
+    for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(|| {
+            CommandError::Input(format!(
+                "--cost `{part}`: expected POOL=WEIGHT; hint: --cost clerks=1,specialists=1.3,leaders=2"
+            ))
+        })?;
+        let i = pools.iter().position(|p| *p == k.trim()).ok_or_else(|| {
+            CommandError::Input(format!(
+                "--cost `{part}`: unknown pool `{}`; the pools are {}",
+                k.trim(),
+                pools.join(", ")
+            ))
+        })?;
+        cost[i] = v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|w| w.is_finite() && *w > 0.0)
+            .ok_or_else(|| {
+                CommandError::Input(format!(
+                    "--cost `{part}`: the weight must be a number > 0"
+                ))
+            })?;
+    }
+    Ok(cost)
+}
+
+/// Sizes the staff of a scenario (or the servers of a network file) to the
+/// targets and writes the size set; see [`crate::experiment::size`].
+pub fn size(
+    o: &SizeOptions,
+    progress: &dyn Fn(u64) -> ProgressBar,
+) -> Result<SizeDone, CommandError> {
+    use crate::experiment::size::{self as sz, Problem};
+    if o.targets.is_empty() {
+        return Err(CommandError::Input(
+            "give at least one --target; hint: --target 'late_rate@each-unit<=0.03'".into(),
+        ));
+    }
+    if !(o.confidence > 0.5 && o.confidence < 1.0) {
+        return Err(CommandError::Input(format!(
+            "--confidence must be in (0.5, 1) (got {})",
+            o.confidence
+        )));
+    }
+    check_replications(o.replications, 2)?;
+    check_replications(o.confirm_replications, o.replications)?;
+    if o.max_staff == Some(0) {
+        return Err(CommandError::Input("--max-staff must be ≥ 1".into()));
+    }
+    let mut errors = Vec::new();
+    let targets: Vec<sz::Target> = o
+        .targets
+        .iter()
+        .filter_map(|t| sz::parse_target(t).map_err(|e| errors.push(e)).ok())
+        .collect();
+    let text = crate::scenario::read_capped(&o.file, false, "toml")?;
+    let is_network = toml::from_str::<toml::Table>(&text)
+        .map(|t| t.contains_key("node"))
+        .unwrap_or(false);
+    let label = o.file.display().to_string();
+    let fail = |errors: Vec<String>| {
+        CommandError::Input(format!(
+            "{label}: cannot size:\n  {}",
+            errors.join("\n  ")
+        ))
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.threads)
+        .build()
+        .map_err(|e| CommandError::Input(e.to_string()))?;
+    let start = std::time::Instant::now();
+    let opts = |pools: &[&str]| -> Result<sz::Options, CommandError> {
+        Ok(sz::Options {
+            confidence: o.confidence,
+            replications: o.replications,
+            confirm_replications: o.confirm_replications,
+            cost: parse_cost(o.cost.as_deref(), pools)?,
+            max_evaluations: o.max_evaluations,
+        })
+    };
+    let pb = progress(0);
+    let (json, staffing, set) = if is_network {
+        if o.horizon_days.is_some() || o.warmup_days.is_some() || !o.scope.is_empty() {
+            return Err(CommandError::Input(
+                "--horizon-days, --warmup-days and --scope are for scenario files; a network file gives its own [run]".into(),
+            ));
+        }
+        let p = sz::NetworkProblem::new(&o.file, &text, o.seed, targets, &o.vary, o.max_staff)
+            .map_err(|mut e| {
+                errors.append(&mut e);
+                fail(std::mem::take(&mut errors))
+            })?;
+        if !errors.is_empty() {
+            return Err(fail(errors));
+        }
+        let so = opts(p.pools())?;
+        let name = p.file().name.clone();
+        let dir = o.out.clone().unwrap_or_else(|| {
+            PathBuf::from("results").join(format!("size-{}", output::folder_name(&name)))
+        });
+        let set = output::OutputSet::begin(&dir, o.force)?;
+        let out = pool
+            .install(|| sz::size(&p, &so, &pb))
+            .map_err(|e| CommandError::Input(format!("{label}: {e}")))?;
+        let cx = report::size::SizeContext {
+            name: name.clone(),
+            scenario_hash: {
+                let mut h = crate::hash::Fnv::new();
+                h.write(text.as_bytes());
+                crate::hash::hex(h.finish())
+            },
+            seed: p.seed(),
+            confidence: o.confidence,
+            replications: o.replications,
+            cost: so.cost.clone(),
+            staffing_toml: String::new(),
+            kind: "network",
+        };
+        let header = format!(
+            "{name} with the servers found by motcua size ({}); run it with `motcua network`.\n",
+            p.targets()
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let body = p.text_with(&out.staff);
+        let staffing = format!(
+            "{}{body}",
+            header
+                .lines()
+                .map(|l| format!("# {l}\n"))
+                .collect::<String>()
+        );
+        (report::size::size_json(&p, &out, &cx), staffing, set)
+    } else {
+        if o.max_staff.is_some_and(|m| f64::from(m) > limits::MAX_SERVERS) {
+            return Err(CommandError::Input(format!(
+                "--max-staff must be at most {}",
+                limits::MAX_SERVERS
+            )));
+        }
+        let mut sc = domain::load(&o.file)?;
+        override_days(&mut sc, o.horizon_days, o.warmup_days)?;
+        let mut pools = Vec::new();
+        for v in &o.vary {
+            for name in v.split(',').filter(|s| !s.trim().is_empty()) {
+                match sz::POOLS.iter().position(|p| *p == name.trim()) {
+                    Some(k) if !pools.contains(&k) => pools.push(k),
+                    Some(_) => {}
+                    None => errors.push(format!(
+                        "--vary `{name}`: not a pool; the pools are clerks, specialists and leaders"
+                    )),
+                }
+            }
+        }
+        let spec = sz::ScenarioSpec {
+            pools,
+            scope: o.scope.clone(),
+            max_staff: o.max_staff,
+        };
+        let seed = o.seed.unwrap_or(sc.seed);
+        let name = sc.name.clone();
+        let hash = crate::hash::hex(sc.hash);
+        let multi = sc.provinces.len() > 1;
+        let p = sz::ScenarioProblem::new(sc, seed, targets, &spec).map_err(|mut e| {
+            errors.append(&mut e);
+            fail(std::mem::take(&mut errors))
+        })?;
+        if !errors.is_empty() {
+            return Err(fail(errors));
+        }
+        let so = opts(p.pools())?;
+        let dir = o.out.clone().unwrap_or_else(|| {
+            PathBuf::from("results").join(format!("size-{}", output::folder_name(&name)))
+        });
+        let set = output::OutputSet::begin(&dir, o.force)?;
+        let out = pool
+            .install(|| sz::size(&p, &so, &pb))
+            .map_err(|e| CommandError::Input(format!("{label}: {e}")))?;
+        let header = format!(
+            "The staff found by motcua size for {name}: the fewest meeting {} at one-sided confidence {} (seed {seed}).\nRun it with `motcua run`, or compare it with the scenario with `motcua compare`.",
+            p.targets()
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            o.confidence
+        );
+        let staffing =
+            report::size::staffing_overlay(&p, &out, &o.file, &dir, multi, &header);
+        let cx = report::size::SizeContext {
+            name: name.clone(),
+            scenario_hash: hash,
+            seed,
+            confidence: o.confidence,
+            replications: o.replications,
+            cost: so.cost.clone(),
+            staffing_toml: staffing.clone(),
+            kind: "scenario",
+        };
+        (report::size::size_json(&p, &out, &cx), staffing, set)
+    };
+    pb.finish_and_clear();
+    let wall_s = start.elapsed().as_secs_f64();
+    let (json, staffing, mut set) = (json, staffing, set);
+    report::size::write_size_set(&mut set, &json, &staffing, o.report)?;
+    let dir = set.commit(report::size::size_manifest(&json))?;
+    Ok(SizeDone {
+        result: json,
+        dir,
+        wall_s,
+    })
+}

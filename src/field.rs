@@ -30,3 +30,14 @@ impl FieldError {
         self
     }
 }
+
+/// The nearest of `names` to `want` by edit distance, if it is close enough
+/// to be a likely misspelling (at most half the longer name's length).
+pub fn closest<'a>(want: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    names
+        .into_iter()
+        .map(|n| (strsim::levenshtein(n, want), n))
+        .filter(|(d, n)| *d <= want.len().max(n.len()) / 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}

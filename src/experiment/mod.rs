@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod compare;
 pub mod run;
+pub mod size;
 pub mod sweep;
 pub mod tables;
 pub mod validate;
@@ -56,6 +57,23 @@ pub fn progress_bar(len: u64, quiet: bool, what: &str) -> ProgressBar {
     )) {
         pb.set_style(style);
     }
+    pb
+}
+
+/// A spinner on stderr for a search of unknown length: the count done, the
+/// elapsed time and a message (the phase); hidden when `quiet` or when
+/// stderr is not a terminal.
+pub fn spinner(quiet: bool, what: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template(&format!("{{spinner}} {{pos}} {what} [{{elapsed_precise}}] {{msg}}"))
+    {
+        pb.set_style(style);
+    }
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
     pb
 }
 

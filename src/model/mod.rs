@@ -696,6 +696,10 @@ pub struct ProvinceRun {
     pub turnaround: [[Histogram; 3]; 3],
     /// Counter-wait histogram per (receiving tier, competent tier), minutes.
     pub counter_wait: [[Histogram; 3]; 3],
+    /// Counter-wait histogram per receiving unit, minutes (the units' own
+    /// quantiles: a planner's target such as "90% served within 20 minutes at
+    /// each commune").
+    pub unit_counter_wait: Vec<Histogram>,
     /// Dossiers open at the end, per tally cell.
     pub open: Vec<u64>,
     /// Of which past their appointment (extended by the citizen's time while
@@ -846,6 +850,7 @@ impl<'a> DossierRouter<'a> {
                 channels: Default::default(),
                 turnaround: Default::default(),
                 counter_wait: Default::default(),
+                unit_counter_wait: vec![Histogram::new(); nu],
                 open: vec![0; ncells],
                 overdue: vec![0; ncells],
                 busy: vec![[0.0; 3]; nu],
@@ -1005,6 +1010,7 @@ impl<'a> DossierRouter<'a> {
         self.run.turnaround[rt][ct].add(turnaround);
         if !d.counter_wait.is_nan() {
             self.run.counter_wait[rt][ct].add(d.counter_wait);
+            self.run.unit_counter_wait[d.unit as usize].add(d.counter_wait);
         }
         Target::Exit
     }

@@ -27,7 +27,7 @@ pub struct Scope {
     pub capacity: [f64; 3],
     /// Turnaround histogram (tier and overall scopes).
     pub turnaround: Option<Histogram>,
-    /// Counter-wait histogram (tier and overall scopes).
+    /// Counter-wait histogram (overall, tier and receiving-unit scopes).
     pub counter_wait: Option<Histogram>,
     /// Late dossiers charged to the scope: it held them when their deadline passed.
     pub late_held: u64,
@@ -305,13 +305,16 @@ pub fn scopes(sc: &Scenario, runs: &[ProvinceRun]) -> Scopes {
                 }
                 s
             };
-            let (receiving, competent) = (on(Basis::Receiving), on(Basis::Competent));
+            let (mut receiving, competent) = (on(Basis::Receiving), on(Basis::Competent));
             out.tiers.entry(unit.tier).or_default().add(&receiving);
             out.competent_tiers
                 .entry(unit.tier)
                 .or_default()
                 .add(&competent);
             province.add(&receiving);
+            // The unit's own counter-wait quantiles; the tier's come from the
+            // (receiving, competent) tier histograms below, so not added above.
+            receiving.counter_wait = Some(r.unit_counter_wait[u].clone());
             out.units
                 .push((prov.name.clone(), unit.name.clone(), unit.tier, receiving));
             out.competent_units

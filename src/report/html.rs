@@ -1127,6 +1127,193 @@ pub fn sweep_report(dir: &Path) -> Result<String, ReportError> {
     Ok(page(&format!("Sweep {name}: motcua report"), &b))
 }
 
+/// The report of a size folder, from its `size.json`: the recommendation
+/// per tier and pool against the staff as given, the targets at the
+/// recommendation (with the one-sided bound each is confirmed by) and the
+/// units whose staff changes.
+pub fn size_report(dir: &Path) -> Result<String, ReportError> {
+    let m = read_json(&dir.join("size.json"))?;
+    let name = m["scenario"].as_str().unwrap_or("scenario");
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let mut b = String::new();
+    let feasible = m["feasible"].as_bool().unwrap_or(false);
+    let targets: Vec<String> = m["targets"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t["text"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = writeln!(
+        b,
+        "<h1>Staff sizing of {}</h1>\n<p class=\"meta\">targets {} · one-sided confidence {} · seed {} · {} evaluations, {} {} simulated ({} replications each, {} to confirm)</p>",
+        esc(name),
+        esc(&targets.join(", ")),
+        f(&m["confidence"]),
+        m["seed"],
+        m["evaluations"],
+        m["simulated"],
+        esc(m["simulated_unit"].as_str().unwrap_or("")),
+        m["replications"],
+        m["confirm_replications"]
+    );
+    let cur = f(&m["current_staff"]);
+    let rec = f(&m["recommended_staff"]);
+    let _ = writeln!(
+        b,
+        "<div class=\"figures\"><div class=\"figure\"><div class=\"v\" id=\"recommended\" data-value=\"{rec}\">{rec:.0}</div><div class=\"l\">staff recommended<br>{cur:.0} as given ({:+.0})</div></div><div class=\"figure\"><div class=\"v\" id=\"verdict\">{}</div><div class=\"l\">every target at the stated confidence</div></div></div>",
+        rec - cur,
+        if feasible { "met" } else { "NOT met" }
+    );
+    if !feasible {
+        b.push_str("<p class=\"warn\">The targets cannot be met within the staff cap: every pool that could help is at its cap. The failing targets are in size.json under failing.</p>\n");
+    }
+    let totals = m["totals"].as_array().cloned().unwrap_or_default();
+    let cats: Vec<String> = totals
+        .iter()
+        .map(|t| {
+            let tier = t["tier"].as_str().unwrap_or("");
+            let pool = t["pool"].as_str().unwrap_or("");
+            if tier.is_empty() {
+                pool.to_string()
+            } else {
+                format!("{tier} {pool}")
+            }
+        })
+        .collect();
+    let pts = |key: &str| -> Vec<Option<Point>> {
+        totals
+            .iter()
+            .map(|t| {
+                Some(Point {
+                    mean: f(&t[key]),
+                    lo: f64::NAN,
+                    hi: f64::NAN,
+                })
+            })
+            .collect()
+    };
+    b.push_str("<h2>Staff per tier and pool</h2>\n");
+    b.push_str(&svg::bars(
+        "staff-by-pool",
+        "Staff per tier and pool: as given and recommended",
+        &cats,
+        &[
+            Series {
+                name: "as given".into(),
+                colour: "#9aa5b1".into(),
+                points: pts("current"),
+            },
+            Series {
+                name: "recommended".into(),
+                colour: "#1f6feb".into(),
+                points: pts("recommended"),
+            },
+        ],
+        "people",
+        1.0,
+    ));
+    let rows: Vec<Vec<String>> = totals
+        .iter()
+        .zip(&cats)
+        .map(|(t, c)| {
+            vec![
+                c.clone(),
+                format!("{}", t["current"]),
+                format!("{}", t["recommended"]),
+                format!("{:+}", f(&t["recommended"]) - f(&t["current"])),
+            ]
+        })
+        .collect();
+    b.push_str(&table(
+        &["tier and pool", "as given", "recommended", "change"],
+        &rows,
+    ));
+    b.push_str("<h2>Targets at the recommendation</h2>\n");
+    let checks = m["checks"].as_array().cloned().unwrap_or_default();
+    let mut rows = Vec::new();
+    for t in &targets {
+        let of: Vec<&serde_json::Value> = checks
+            .iter()
+            .filter(|c| c["target"].as_str() == Some(t.as_str()))
+            .collect();
+        let met = of.iter().filter(|c| c["met"].as_bool() == Some(true)).count();
+        let binding = of
+            .iter()
+            .filter(|c| c["binding"].as_bool() == Some(true))
+            .count();
+        let at_most = of.first().is_none_or(|c| c["cmp"].as_str() == Some("<="));
+        let worst = of
+            .iter()
+            .filter(|c| f(&c["one_sided"]).is_finite())
+            .max_by(|a, b| {
+                let (x, y) = (f(&a["one_sided"]), f(&b["one_sided"]));
+                if at_most {
+                    x.total_cmp(&y)
+                } else {
+                    y.total_cmp(&x)
+                }
+            });
+        rows.push(vec![
+            t.clone(),
+            format!("{met} of {}", of.len()),
+            format!("{binding}"),
+            worst.map_or("–".into(), |c| {
+                format!(
+                    "{} at {} (mean {})",
+                    super::num(f(&c["one_sided"]), 4),
+                    c["scope"].as_str().unwrap_or(""),
+                    super::num(f(&c["mean"]), 4)
+                )
+            }),
+        ]);
+    }
+    b.push_str(&table(
+        &[
+            "target",
+            "scopes met",
+            "binding scopes",
+            "tightest one-sided bound",
+        ],
+        &rows,
+    ));
+    let staff = m["staff"].as_array().cloned().unwrap_or_default();
+    let changed: Vec<Vec<String>> = staff
+        .iter()
+        .filter(|r| f(&r["change"]) != 0.0)
+        .map(|r| {
+            vec![
+                r["unit"].as_str().unwrap_or("").to_string(),
+                r["pool"].as_str().unwrap_or("").to_string(),
+                format!("{}", r["current"]),
+                format!("{}", r["recommended"]),
+                format!("{:.0}%", 100.0 * f(&r["utilisation"])),
+                r["remove_one_breaks"].as_str().unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    let _ = writeln!(
+        b,
+        "<h2>Pools whose staff changes ({} of {})</h2>",
+        changed.len(),
+        staff.len()
+    );
+    b.push_str(&table(
+        &[
+            "unit",
+            "pool",
+            "as given",
+            "recommended",
+            "utilisation",
+            "one fewer breaks",
+        ],
+        &changed,
+    ));
+    b.push_str("<p class=\"note\">A target is met when its one-sided Student-t bound across replications is on the right side of its value. \"One fewer breaks\" names the target no longer met with one person fewer in that pool (the local minimality check); size.csv lists every pool.</p>\n");
+    Ok(page(&format!("Sizing {name}: motcua report"), &b))
+}
+
 /// The report of any result folder: a run's, a comparison's or a sweep's.
 pub fn report_for(dir: &Path) -> Result<String, ReportError> {
     if dir.join("summary.json").exists() {
@@ -1135,6 +1322,8 @@ pub fn report_for(dir: &Path) -> Result<String, ReportError> {
         comparison_report(dir)
     } else if dir.join("sweep.json").exists() {
         sweep_report(dir)
+    } else if dir.join("size.json").exists() {
+        size_report(dir)
     } else {
         Err(ReportError::BadFolder {
             path: dir.display().to_string(),

@@ -6,6 +6,7 @@ pub mod html;
 pub mod output;
 pub mod schema;
 pub mod svg;
+pub mod size;
 pub mod sweep;
 
 use std::io::Write;
@@ -414,6 +415,77 @@ pub fn write_atomic_with(
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+/// The summary `motcua size` prints: the verdict, the totals per tier and
+/// pool, the binding targets and the work spent.
+pub fn size_summary(r: &size::SizeJson, wall_s: f64, dir: &std::path::Path) -> String {
+    let mut out = String::new();
+    let targets: Vec<&str> = r.targets.iter().map(|t| t.text.as_str()).collect();
+    out.push_str(&format!(
+        "{}: {} at one-sided confidence {}\n",
+        r.scenario,
+        targets.join(", "),
+        r.confidence
+    ));
+    if r.feasible {
+        out.push_str(&format!(
+            "every target met with {} staff (given: {}, change {:+})\n",
+            r.recommended_staff,
+            r.current_staff,
+            r.recommended_staff as i64 - r.current_staff as i64
+        ));
+    } else {
+        out.push_str("NOT met: these targets miss with every pool that could help at the cap (--max-staff):\n");
+        for f in &r.failing {
+            out.push_str(&format!(
+                "  {} at {}: mean {} (one-sided bound {})\n",
+                f.target,
+                f.scope,
+                num(f.mean, 4),
+                num(f.one_sided, 4)
+            ));
+        }
+    }
+    let rows: Vec<Vec<String>> = r
+        .totals
+        .iter()
+        .map(|t| {
+            vec![
+                t.tier.clone(),
+                t.pool.clone(),
+                t.current.to_string(),
+                t.recommended.to_string(),
+                format!("{:+}", t.recommended as i64 - t.current as i64),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            ("tier", Align::Left),
+            ("pool", Align::Left),
+            ("given", Align::Right),
+            ("recommended", Align::Right),
+            ("change", Align::Right),
+        ],
+        &rows,
+    ));
+    if !r.binding.is_empty() {
+        out.push_str(&format!("binding: {}\n", r.binding.join(", ")));
+    }
+    out.push_str(&format!(
+        "{} evaluations, {} {} simulated ({} events) in {:.1} s; a plain grid over the same space has 10^{:.1} points (10^{:.1} {})\nwrote {}\n",
+        r.evaluations,
+        r.simulated,
+        r.simulated_unit,
+        r.events,
+        wall_s,
+        r.grid_points_log10,
+        r.grid_simulated_log10,
+        r.simulated_unit,
+        dir.display()
+    ));
+    out
 }
 
 #[cfg(test)]

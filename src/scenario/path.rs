@@ -143,12 +143,8 @@ fn show(at: &str, key: &str) -> String {
 
 /// The nearest of `names` to `want`, as a hint (only names of this level).
 fn nearest<'a>(want: &str, names: impl IntoIterator<Item = &'a str>) -> String {
-    names
-        .into_iter()
-        .map(|n| (strsim::levenshtein(n, want), n))
-        .filter(|(d, n)| *d <= want.len().max(n.len()) / 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| format!("; did you mean `{n}`?"))
+    crate::field::closest(want, names)
+        .map(|n| format!("; did you mean `{n}`?"))
         .unwrap_or_default()
 }
 

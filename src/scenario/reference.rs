@@ -1251,9 +1251,17 @@ pub static REFORM: Reference = Reference {
         },
         Section {
             title: "staffing",
-            note: "Add or scale staff of a tier, a unit or a pool (all matching pools; at least 1 remains).",
+            note: "Add, scale or set staff of a province, a tier, a unit or a pool (all matching pools; at least 1 remains). `motcua size` writes its recommendation as `set` entries.",
             example: "[[reform]]\nkind = \"staffing\"\ntier = \"commune\"\npool = \"clerks\"\nadd = 1",
             fields: &[
+                f(
+                    "staffing.province",
+                    "string",
+                    "",
+                    "every province",
+                    "a province name",
+                    "only this province",
+                ),
                 f(
                     "staffing.tier",
                     "string",
@@ -1293,6 +1301,14 @@ pub static REFORM: Reference = Reference {
                     "none",
                     "> 0",
                     "multiply each matching pool (rounded, at least 1)",
+                ),
+                f(
+                    "staffing.set",
+                    "integer",
+                    "people",
+                    "none",
+                    "1 to the servers limit",
+                    "people each matching pool has; exactly one of add, scale and set",
                 ),
             ],
         },

@@ -46,8 +46,10 @@ pub enum Reform {
         #[serde(default)]
         set: BTreeMap<String, i64>,
     },
-    /// Add or scale staff of a tier, a unit, or a pool.
+    /// Add, scale or set staff of a tier, a unit, or a pool.
     Staffing {
+        /// Only this province (by name).
+        province: Option<String>,
         /// Only this tier.
         tier: Option<Tier>,
         /// Only this unit (by name).
@@ -58,6 +60,8 @@ pub enum Reform {
         add: Option<i64>,
         /// Factor to multiply each matching pool by (rounded, at least 1).
         scale: Option<f64>,
+        /// Servers each matching pool has (≥ 1), whatever it had.
+        set: Option<i64>,
     },
     /// Open the one-stop desks on Saturday mornings (07:30–11:30): service
     /// hours only; deadlines still count Monday–Friday working days.
@@ -325,16 +329,44 @@ impl Reform {
                 }
             }
             Reform::Staffing {
+                province,
                 tier,
                 unit,
                 pool,
                 add,
                 scale,
+                set,
             } => {
-                if add.is_none() == scale.is_none() {
+                let given = usize::from(add.is_some())
+                    + usize::from(scale.is_some())
+                    + usize::from(set.is_some());
+                if given != 1 {
                     return Err(one(FieldError::new(
                         at("add"),
-                        "give exactly one of `add` and `scale`",
+                        "give exactly one of `add`, `scale` and `set`",
+                    )));
+                }
+                if let Some(n) = set
+                    && !(1..=super::limits::MAX_SERVERS as i64).contains(n)
+                {
+                    return Err(one(FieldError::new(
+                        at("set"),
+                        format!(
+                            "must be between 1 and {} (got {n})",
+                            super::limits::MAX_SERVERS
+                        ),
+                    )));
+                }
+                if let Some(name) = province
+                    && !sc.provinces.iter().any(|p| &p.name == name)
+                {
+                    let names: Vec<&str> = sc.provinces.iter().map(|p| p.name.as_str()).collect();
+                    return Err(one(FieldError::new(
+                        at("province"),
+                        format!(
+                            "matches no province of the scenario; the provinces are: {}",
+                            names.join(", ")
+                        ),
                     )));
                 }
                 if let Some(s) = scale
@@ -363,7 +395,12 @@ impl Reform {
                     Some(Pool::Leaders) => vec![2],
                 };
                 let mut matched = 0;
-                for u in sc.provinces.iter_mut().flat_map(|p| p.units.iter_mut()) {
+                for u in sc
+                    .provinces
+                    .iter_mut()
+                    .filter(|p| province.as_ref().is_none_or(|n| n == &p.name))
+                    .flat_map(|p| p.units.iter_mut())
+                {
                     if tier.is_some_and(|t| t != u.tier)
                         || unit.as_ref().is_some_and(|n| n != &u.name)
                     {
@@ -372,9 +409,10 @@ impl Reform {
                     matched += 1;
                     for &k in &pools {
                         let s = f64::from(u.servers[k]);
-                        let new = match (add, scale) {
-                            (Some(a), _) => s + *a as f64,
-                            (_, Some(f)) => (s * f).round(),
+                        let new = match (add, scale, set) {
+                            (Some(a), _, _) => s + *a as f64,
+                            (_, Some(f), _) => (s * f).round(),
+                            (_, _, Some(n)) => *n as f64,
                             _ => s,
                         };
                         u.servers[k] = new.max(1.0) as u32;
