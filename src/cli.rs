@@ -189,6 +189,9 @@ enum Command {
         /// Print size.json on stdout instead of the summary.
         #[arg(long)]
         json: bool,
+        /// Print each step of the search on stderr.
+        #[arg(long, short)]
+        verbose: bool,
         /// Hide the progress display.
         #[arg(long, short)]
         quiet: bool,
@@ -490,6 +493,7 @@ pub(crate) fn run() -> Result<Outcome> {
             warmup_days,
             no_report,
             json,
+            verbose,
             quiet,
         } => {
             let o = commands::SizeOptions {
@@ -513,7 +517,19 @@ pub(crate) fn run() -> Result<Outcome> {
             };
             let quiet = quiet_or_piped(quiet);
             let bar = |_| experiment::spinner(quiet, "evaluations");
-            let done = commands::size(&o, &bar)?;
+            let step = |s: &experiment::size::Step| {
+                if verbose {
+                    tell!(
+                        "{:<7} {:>3} replications  {:>6} staff  {:>4} missed  {}",
+                        s.phase,
+                        s.replications,
+                        s.staff,
+                        s.missed,
+                        s.what
+                    );
+                }
+            };
+            let done = commands::size(&o, &bar, &step)?;
             let r = &done.result;
             if json {
                 say(format_args!("{}\n", serde_json::to_string_pretty(r)?))?;

@@ -492,9 +492,7 @@ fn parse_cost(text: Option<&str>, pools: &[&str]) -> Result<Vec<f64>, CommandErr
             .ok()
             .filter(|w| w.is_finite() && *w > 0.0)
             .ok_or_else(|| {
-                CommandError::Input(format!(
-                    "--cost `{part}`: the weight must be a number > 0"
-                ))
+                CommandError::Input(format!("--cost `{part}`: the weight must be a number > 0"))
             })?;
     }
     Ok(cost)
@@ -505,6 +503,7 @@ fn parse_cost(text: Option<&str>, pools: &[&str]) -> Result<Vec<f64>, CommandErr
 pub fn size(
     o: &SizeOptions,
     progress: &dyn Fn(u64) -> ProgressBar,
+    on_step: &(dyn Fn(&crate::experiment::size::Step) + Sync),
 ) -> Result<SizeDone, CommandError> {
     use crate::experiment::size::{self as sz, Problem};
     if o.targets.is_empty() {
@@ -535,10 +534,7 @@ pub fn size(
         .unwrap_or(false);
     let label = o.file.display().to_string();
     let fail = |errors: Vec<String>| {
-        CommandError::Input(format!(
-            "{label}: cannot size:\n  {}",
-            errors.join("\n  ")
-        ))
+        CommandError::Input(format!("{label}: cannot size:\n  {}", errors.join("\n  ")))
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(o.threads)
@@ -576,7 +572,7 @@ pub fn size(
         });
         let set = output::OutputSet::begin(&dir, o.force)?;
         let out = pool
-            .install(|| sz::size(&p, &so, &pb))
+            .install(|| sz::size_with(&p, &so, &pb, on_step))
             .map_err(|e| CommandError::Input(format!("{label}: {e}")))?;
         let cx = report::size::SizeContext {
             name: name.clone(),
@@ -610,7 +606,9 @@ pub fn size(
         );
         (report::size::size_json(&p, &out, &cx), staffing, set)
     } else {
-        if o.max_staff.is_some_and(|m| f64::from(m) > limits::MAX_SERVERS) {
+        if o.max_staff
+            .is_some_and(|m| f64::from(m) > limits::MAX_SERVERS)
+        {
             return Err(CommandError::Input(format!(
                 "--max-staff must be at most {}",
                 limits::MAX_SERVERS
@@ -652,7 +650,7 @@ pub fn size(
         });
         let set = output::OutputSet::begin(&dir, o.force)?;
         let out = pool
-            .install(|| sz::size(&p, &so, &pb))
+            .install(|| sz::size_with(&p, &so, &pb, on_step))
             .map_err(|e| CommandError::Input(format!("{label}: {e}")))?;
         let header = format!(
             "The staff found by motcua size for {name}: the fewest meeting {} at one-sided confidence {} (seed {seed}).\nRun it with `motcua run`, or compare it with the scenario with `motcua compare`.",
@@ -663,8 +661,7 @@ pub fn size(
                 .join(", "),
             o.confidence
         );
-        let staffing =
-            report::size::staffing_overlay(&p, &out, &o.file, &dir, multi, &header);
+        let staffing = report::size::staffing_overlay(&p, &out, &o.file, &dir, multi, &header);
         let cx = report::size::SizeContext {
             name: name.clone(),
             scenario_hash: hash,

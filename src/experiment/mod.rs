@@ -68,9 +68,9 @@ pub fn spinner(quiet: bool, what: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template(&format!("{{spinner}} {{pos}} {what} [{{elapsed_precise}}] {{msg}}"))
-    {
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{spinner}} {{pos}} {what} [{{elapsed_precise}}] {{msg}}"
+    )) {
         pb.set_style(style);
     }
     pb.enable_steady_tick(std::time::Duration::from_millis(200));

@@ -325,7 +325,7 @@ impl ScenarioProblem {
                     name: u.name.clone(),
                     tier: Some(u.tier),
                 });
-                at.push((pi, groups.len() - first[pi]));
+                at.push((pi, groups.len() - 1 - first[pi]));
             }
             for u in 0..p.units.len() {
                 let mut d = vec![first[pi] + u];
@@ -350,9 +350,10 @@ impl ScenarioProblem {
         }
         let varied = |g: &Group| {
             spec.scope.is_empty()
-                || spec.scope.iter().any(|s| {
-                    parse_tier(s).is_some_and(|t| g.tier == Some(t)) || s == &g.name
-                })
+                || spec
+                    .scope
+                    .iter()
+                    .any(|s| parse_tier(s).is_some_and(|t| g.tier == Some(t)) || s == &g.name)
         };
         let pools: Vec<usize> = if spec.pools.is_empty() {
             vec![0, 1, 2]
@@ -645,8 +646,22 @@ impl NetworkProblem {
         vary: &[String],
         max_staff: Option<u32>,
     ) -> Result<Self, Vec<String>> {
-        let file = crate::scenario::network::parse(path, text).map_err(|e| vec![e.to_string()])?;
         let table: toml::Table = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+        // Read with every fixed-server station made stable, so that a
+        // network overloaded as given can still be sized.
+        let mut roomy = table.clone();
+        if let Some(toml::Value::Array(nodes)) = roomy.get_mut("node") {
+            for n in nodes.iter_mut() {
+                if let Some(t) = n.as_table_mut()
+                    && t.contains_key("servers")
+                {
+                    t.insert("servers".into(), toml::Value::Integer(100_000));
+                }
+            }
+        }
+        let roomy = toml::to_string(&roomy).map_err(|e| vec![e.to_string()])?;
+        let file =
+            crate::scenario::network::parse(path, &roomy).map_err(|e| vec![e.to_string()])?;
         let mut errors = Vec::new();
         let net = &file.network;
         let raw_nodes = table.get("node").and_then(|n| n.as_array());
@@ -693,7 +708,15 @@ impl NetworkProblem {
             .iter()
             .map(|&g| {
                 let i = nodes[g];
-                let current = net.mean_capacity(i).unwrap_or(1.0).round().max(1.0) as u32;
+                let current = raw_nodes
+                    .and_then(|a| {
+                        a.iter().find(|n| {
+                            n.get("name").and_then(|x| x.as_str()) == Some(groups[g].name.as_str())
+                        })
+                    })
+                    .and_then(|n| n.get("servers"))
+                    .and_then(|s| s.as_integer())
+                    .map_or(1, |s| s.clamp(1, i64::from(u32::MAX)) as u32);
                 let offered = net.offered_load(i);
                 let start = square_root_start(offered);
                 Var {
@@ -728,10 +751,10 @@ impl NetworkProblem {
                     deps: (0..groups.len()).collect(),
                 }),
                 Where::Overall | Where::Each(None) => {
-                    for g in 0..groups.len() {
+                    for (g, gr) in groups.iter().enumerate() {
                         instances.push(Instance {
                             target: ti,
-                            scope: groups[g].name.clone(),
+                            scope: gr.name.clone(),
                             group: Some(g),
                             deps: vec![g],
                         });
@@ -824,9 +847,26 @@ impl Problem for NetworkProblem {
         "network runs"
     }
     fn evaluate(&self, x: &[u32], reps: Range<u64>) -> Result<Vec<Sample>, String> {
+        let reps: Vec<u64> = reps.collect();
+        let overloaded = self
+            .vars
+            .iter()
+            .zip(x)
+            .any(|(v, &c)| v.offered >= f64::from(c));
+        if overloaded {
+            // A station at or past its capacity has no steady state: every
+            // target over it is missed.
+            return Ok(reps
+                .iter()
+                .map(|_| Sample {
+                    values: vec![f64::INFINITY; self.instances.len()],
+                    busy: vec![1.0; self.vars.len()],
+                    events: 0,
+                })
+                .collect());
+        }
         let f = crate::scenario::network::parse(&self.path, &self.text_with(x))
             .map_err(|e| e.to_string())?;
-        let reps: Vec<u64> = reps.collect();
         reps.par_iter()
             .map(|&r| {
                 let res = crate::engine::run(&f.network, &f.run, Streams::new(self.seed, r))
@@ -905,9 +945,32 @@ pub struct Check {
     pub met: bool,
 }
 
-fn check(values: &[f64], cmp: Cmp, bound: f64, confidence: f64) -> Check {
-    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+impl Check {
+    /// Whether the mean alone (without the confidence bound) meets the target.
+    pub fn met_by_mean(&self, t: &Target) -> bool {
+        match t.cmp {
+            Cmp::AtMost => self.mean <= t.bound,
+            Cmp::AtLeast => self.mean >= t.bound,
+        }
+    }
+}
+
+/// The estimate of one scope from its per-replication values, and whether
+/// the target holds at `confidence` (one-sided Student-t bound).
+pub fn check_values(values: &[f64], cmp: Cmp, bound: f64, confidence: f64) -> Check {
+    let v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
     let n = v.len() as u64;
+    if v.iter().any(|x| x.is_infinite()) {
+        // No steady state (an overloaded station): the metric is unbounded.
+        return Check {
+            n,
+            mean: f64::INFINITY,
+            ci_low: f64::INFINITY,
+            ci_high: f64::INFINITY,
+            one_sided: f64::INFINITY,
+            met: cmp == Cmp::AtLeast,
+        };
+    }
     if n == 0 {
         return Check {
             n,
@@ -1009,6 +1072,10 @@ pub struct Outcome {
     pub evidence: Vec<Option<Evidence>>,
     /// Missed targets that no pool within the cap can help (infeasible).
     pub stuck: Vec<usize>,
+    /// For each of `stuck`: true when staff stopped moving the metric (the
+    /// last adds changed it by less than 1% of the target's value each),
+    /// false when every pool that could help is at its cap.
+    pub flat: Vec<bool>,
     /// The search log.
     pub log: Vec<Step>,
     /// Evaluations (distinct staffings simulated).
@@ -1060,7 +1127,7 @@ impl Evaluator<'_> {
             .map(|(i, inst)| {
                 let t = &targets[inst.target];
                 let v: Vec<f64> = samples.iter().map(|s| s.values[i]).collect();
-                check(&v, t.cmp, t.bound, self.confidence)
+                check_values(&v, t.cmp, t.bound, self.confidence)
             })
             .collect();
         let nv = self.p.vars().len();
@@ -1082,6 +1149,22 @@ impl Evaluator<'_> {
     }
 }
 
+/// Whether a missed target's metric has stopped moving with staff: over the
+/// last four additions it improved by less than 1% of the target's value
+/// per addition.
+fn no_longer_moves(trail: &[f64], t: &Target) -> bool {
+    const STEPS: usize = 4;
+    if trail.len() <= STEPS {
+        return false;
+    }
+    let (then, now) = (trail[trail.len() - 1 - STEPS], trail[trail.len() - 1]);
+    let gain = match t.cmp {
+        Cmp::AtMost => then - now,
+        Cmp::AtLeast => now - then,
+    };
+    gain < 0.01 * t.bound.abs().max(f64::MIN_POSITIVE) * STEPS as f64
+}
+
 fn total(x: &[u32]) -> u64 {
     x.iter().map(|&v| u64::from(v)).sum()
 }
@@ -1091,6 +1174,16 @@ pub fn size(
     p: &dyn Problem,
     o: &Options,
     progress: &indicatif::ProgressBar,
+) -> Result<Outcome, String> {
+    size_with(p, o, progress, &|_| {})
+}
+
+/// [`size`], handing each step of the search to `on_step` as it is taken.
+pub fn size_with(
+    p: &dyn Problem,
+    o: &Options,
+    progress: &indicatif::ProgressBar,
+    on_step: &dyn Fn(&Step),
 ) -> Result<Outcome, String> {
     let vars = p.vars();
     let ins = p.instances();
@@ -1108,6 +1201,10 @@ pub fn size(
     };
     let mut x: Vec<u32> = vars.iter().map(|v| v.start.clamp(1, v.cap)).collect();
     let mut log = Vec::new();
+    let push = |log: &mut Vec<Step>, s: Step| {
+        on_step(&s);
+        log.push(s);
+    };
     let mut reps = o.replications;
     let mut evidence: Vec<Option<Evidence>> = vec![None; vars.len()];
     // Variables of each (tier, pool) class, in a fixed order.
@@ -1123,23 +1220,55 @@ pub fn size(
             .collect()
     };
     let per_group: Vec<Vec<usize>> = (0..p.groups().len()).map(unit_instances_of).collect();
+    // The variables whose staff can change the verdict on removing one from `v`.
+    let near: Vec<Vec<usize>> = (0..vars.len())
+        .map(|v| {
+            let groups: std::collections::BTreeSet<usize> = per_group[vars[v].group]
+                .iter()
+                .flat_map(|&i| ins[i].deps.iter().copied())
+                .chain(std::iter::once(vars[v].group))
+                .collect();
+            (0..vars.len())
+                .filter(|&w| groups.contains(&vars[w].group))
+                .collect()
+        })
+        .collect();
+    let snapshot = |x: &[u32], v: usize| -> Vec<u32> { near[v].iter().map(|&w| x[w]).collect() };
+    let mut verdict: Vec<Option<(Vec<u32>, u64)>> = vec![None; vars.len()];
+    let mut skip_down = false;
+    // Per instance, its mean at each up step where it was missed and got
+    // more staff: a target whose metric has stopped moving is not helped
+    // by staff (fixed delays, deadlines shorter than the work).
+    let mut trail: Vec<Vec<f64>> = vec![Vec::new(); ins.len()];
+    let mut flat: Vec<usize> = Vec::new();
     for _round in 0..6 {
         // Up, to a fixed point.
         loop {
             progress.set_message(format!("up: {} staff", total(&x)));
             let st = ev.stats(&x, reps)?;
             let failing = st.failing();
+            for (t, c) in trail.iter_mut().zip(&st.checks) {
+                if c.met {
+                    t.clear();
+                } else {
+                    t.push(c.mean);
+                }
+            }
             if failing.is_empty() {
-                log.push(Step {
-                    phase: "up".into(),
-                    replications: reps,
-                    staff: total(&x),
-                    missed: 0,
-                    what: "every target met".into(),
-                });
+                push(
+                    &mut log,
+                    Step {
+                        phase: "up".into(),
+                        replications: reps,
+                        staff: total(&x),
+                        missed: 0,
+                        what: "every target met".into(),
+                    },
+                );
                 break;
             }
             let mut adds: Vec<usize> = Vec::new();
+            let mut causes: Vec<usize> = Vec::new();
             let mut stuck = Vec::new();
             for &i in &failing {
                 let metric = &targets[ins[i].target].metric;
@@ -1151,6 +1280,13 @@ pub fn size(
                     })
                     .collect();
                 if cands.is_empty() {
+                    stuck.push(i);
+                    continue;
+                }
+                if no_longer_moves(&trail[i], &targets[ins[i].target]) {
+                    if !flat.contains(&i) {
+                        flat.push(i);
+                    }
                     stuck.push(i);
                     continue;
                 }
@@ -1171,16 +1307,54 @@ pub fn size(
                 for &v in cands.iter().take(k) {
                     if !adds.contains(&v) {
                         adds.push(v);
+                        causes.push(i);
                     }
                 }
             }
-            log.push(Step {
-                phase: "up".into(),
-                replications: reps,
-                staff: total(&x),
-                missed: failing.len(),
-                what: format!("{} missed; {} pools get one more", failing.len(), adds.len()),
+            push(
+                &mut log,
+                Step {
+                    phase: "up".into(),
+                    replications: reps,
+                    staff: total(&x),
+                    missed: failing.len(),
+                    what: format!(
+                        "{} missed; {} pools get one more",
+                        failing.len(),
+                        adds.len()
+                    ),
+                },
+            );
+            // A flat metric already on the right side of the value misses only
+            // for want of precision: more replications, not more staff.
+            let close = stuck.iter().any(|&i| {
+                let t = &targets[ins[i].target];
+                flat.contains(&i)
+                    && match t.cmp {
+                        Cmp::AtMost => st.checks[i].mean <= t.bound,
+                        Cmp::AtLeast => st.checks[i].mean >= t.bound,
+                    }
             });
+            if close && reps < o.confirm_replications {
+                reps = o.confirm_replications;
+                for t in &mut trail {
+                    t.clear();
+                }
+                flat.clear();
+                push(
+                    &mut log,
+                    Step {
+                        phase: "up".into(),
+                        replications: reps,
+                        staff: total(&x),
+                        missed: failing.len(),
+                        what: format!(
+                            "a missed target's mean meets its value: {reps} replications from now on"
+                        ),
+                    },
+                );
+                continue;
+            }
             if adds.is_empty() {
                 return Ok(Outcome {
                     feasible: false,
@@ -1188,6 +1362,7 @@ pub fn size(
                     checks: st.checks,
                     utilisation: st.busy,
                     evidence: vec![None; vars.len()],
+                    flat: stuck.iter().map(|i| flat.contains(i)).collect(),
                     stuck,
                     log,
                     evaluations: ev.evaluations,
@@ -1196,150 +1371,192 @@ pub fn size(
                     confirm_replications: reps,
                 });
             }
-            for v in adds {
+            for (&v, &i) in adds.iter().zip(&causes) {
                 x[v] += 1;
+                // Without this person the target was missed here.
+                evidence[v] = Some(Evidence {
+                    target: targets[ins[i].target].text.clone(),
+                    scope: ins[i].scope.clone(),
+                    mean: st.checks[i].mean,
+                    one_sided: st.checks[i].one_sided,
+                    with_others: adds.len() - 1,
+                });
+                verdict[v] = None;
             }
         }
-        // Down, in rounds, until no removal holds.
-        loop {
-            let mut changed = false;
-            evidence = vec![None; vars.len()];
-            for cand in classes.values() {
-                let cand: Vec<usize> = cand.iter().copied().filter(|&v| x[v] > 1).collect();
-                if cand.is_empty() {
-                    continue;
-                }
-                let mut y = x.clone();
-                for &v in &cand {
-                    y[v] -= 1;
-                }
-                progress.set_message(format!("down: {} staff", total(&x)));
-                let sy = ev.stats(&y, reps)?;
-                let mut kept = Vec::new();
-                for &v in &cand {
-                    let broken = per_group[vars[v].group]
+        if !skip_down {
+            // Down, in rounds, until no removal holds.
+            loop {
+                let mut changed = false;
+                for cand in classes.values() {
+                    for &v in cand {
+                        if x[v] == 1 {
+                            evidence[v] = None;
+                        }
+                    }
+                    // A removal already refused with the same staff around it
+                    // (units are separable) is refused again without a run.
+                    let cand: Vec<usize> = cand
                         .iter()
                         .copied()
-                        .find(|&i| !sy.checks[i].met);
-                    match broken {
-                        Some(i) => {
+                        .filter(|&v| {
+                            x[v] > 1
+                                && (has_aggregate
+                                    || !verdict[v].as_ref().is_some_and(|(snap, r)| {
+                                        *r == reps && *snap == snapshot(&x, v)
+                                    }))
+                        })
+                        .collect();
+                    if cand.is_empty() {
+                        continue;
+                    }
+                    let mut y = x.clone();
+                    for &v in &cand {
+                        y[v] -= 1;
+                    }
+                    progress.set_message(format!("down: {} staff", total(&x)));
+                    let sy = ev.stats(&y, reps)?;
+                    let mut kept = Vec::new();
+                    for &v in &cand {
+                        let broken = per_group[vars[v].group]
+                            .iter()
+                            .copied()
+                            .find(|&i| !sy.checks[i].met);
+                        match broken {
+                            Some(i) => {
+                                evidence[v] = Some(Evidence {
+                                    target: targets[ins[i].target].text.clone(),
+                                    scope: ins[i].scope.clone(),
+                                    mean: sy.checks[i].mean,
+                                    one_sided: sy.checks[i].one_sided,
+                                    with_others: 0,
+                                });
+                                verdict[v] = Some((snapshot(&x, v), reps));
+                            }
+                            None => kept.push(v),
+                        }
+                    }
+                    let what = format!(
+                        "{} of {} removals hold in their own units",
+                        kept.len(),
+                        cand.len()
+                    );
+                    push(
+                        &mut log,
+                        Step {
+                            phase: "down".into(),
+                            replications: reps,
+                            staff: total(&y),
+                            missed: sy.failing().len(),
+                            what,
+                        },
+                    );
+                    if kept.is_empty() {
+                        continue;
+                    }
+                    if !has_aggregate {
+                        for &v in &kept {
+                            x[v] -= 1;
+                            evidence[v] = None;
+                            verdict[v] = None;
+                        }
+                        changed = true;
+                        continue;
+                    }
+                    // Targets over several units: the largest prefix of the kept
+                    // removals (most expensive, least busy first) that meets all.
+                    kept.sort_by(|&a, &b| {
+                        cost(b)
+                            .total_cmp(&cost(a))
+                            .then(sy.busy[a].total_cmp(&sy.busy[b]))
+                            .then(a.cmp(&b))
+                    });
+                    let minus = |m: usize| {
+                        let mut z = x.clone();
+                        for &v in &kept[..m] {
+                            z[v] -= 1;
+                        }
+                        z
+                    };
+                    let mut lo = 0usize;
+                    let mut hi_stats: Option<Stats> = None;
+                    // Try all first: the common case.
+                    let all = ev.stats(&minus(kept.len()), reps)?;
+                    if all.failing().is_empty() {
+                        lo = kept.len();
+                    } else {
+                        let mut hi = kept.len();
+                        hi_stats = Some(all);
+                        while hi - lo > 1 {
+                            let mid = (lo + hi) / 2;
+                            let s = ev.stats(&minus(mid), reps)?;
+                            let ok = s.failing().is_empty();
+                            push(
+                                &mut log,
+                                Step {
+                                    phase: "bisect".into(),
+                                    replications: reps,
+                                    staff: total(&minus(mid)),
+                                    missed: s.failing().len(),
+                                    what: format!(
+                                        "{mid} of {} removals: {}",
+                                        kept.len(),
+                                        if ok { "hold" } else { "break a target" }
+                                    ),
+                                },
+                            );
+                            if ok {
+                                lo = mid;
+                            } else {
+                                hi = mid;
+                                hi_stats = Some(s);
+                            }
+                        }
+                    }
+                    if let Some(s) = &hi_stats
+                        && let Some(i) = s.failing().first().copied()
+                    {
+                        for &v in &kept[lo..] {
                             evidence[v] = Some(Evidence {
                                 target: targets[ins[i].target].text.clone(),
                                 scope: ins[i].scope.clone(),
-                                mean: sy.checks[i].mean,
-                                one_sided: sy.checks[i].one_sided,
-                                with_others: 0,
-                            })
-                        }
-                        None => kept.push(v),
-                    }
-                }
-                let what = format!(
-                    "{} of {} removals hold in their own units",
-                    kept.len(),
-                    cand.len()
-                );
-                log.push(Step {
-                    phase: "down".into(),
-                    replications: reps,
-                    staff: total(&y),
-                    missed: sy.failing().len(),
-                    what,
-                });
-                if kept.is_empty() {
-                    continue;
-                }
-                if !has_aggregate {
-                    for &v in &kept {
-                        x[v] -= 1;
-                    }
-                    changed = true;
-                    continue;
-                }
-                // Targets over several units: the largest prefix of the kept
-                // removals (most expensive, least busy first) that meets all.
-                kept.sort_by(|&a, &b| {
-                    cost(b)
-                        .total_cmp(&cost(a))
-                        .then(sy.busy[a].total_cmp(&sy.busy[b]))
-                        .then(a.cmp(&b))
-                });
-                let minus = |m: usize| {
-                    let mut z = x.clone();
-                    for &v in &kept[..m] {
-                        z[v] -= 1;
-                    }
-                    z
-                };
-                let mut lo = 0usize;
-                let mut hi_stats: Option<Stats> = None;
-                // Try all first: the common case.
-                let all = ev.stats(&minus(kept.len()), reps)?;
-                if all.failing().is_empty() {
-                    lo = kept.len();
-                } else {
-                    let mut hi = kept.len();
-                    hi_stats = Some(all);
-                    while hi - lo > 1 {
-                        let mid = (lo + hi) / 2;
-                        let s = ev.stats(&minus(mid), reps)?;
-                        let ok = s.failing().is_empty();
-                        log.push(Step {
-                            phase: "bisect".into(),
-                            replications: reps,
-                            staff: total(&minus(mid)),
-                            missed: s.failing().len(),
-                            what: format!(
-                                "{mid} of {} removals: {}",
-                                kept.len(),
-                                if ok { "hold" } else { "break a target" }
-                            ),
-                        });
-                        if ok {
-                            lo = mid;
-                        } else {
-                            hi = mid;
-                            hi_stats = Some(s);
+                                mean: s.checks[i].mean,
+                                one_sided: s.checks[i].one_sided,
+                                with_others: lo,
+                            });
                         }
                     }
-                }
-                if let Some(s) = &hi_stats
-                    && let Some(i) = s.failing().first().copied()
-                {
-                    for &v in &kept[lo..] {
-                        evidence[v] = Some(Evidence {
-                            target: targets[ins[i].target].text.clone(),
-                            scope: ins[i].scope.clone(),
-                            mean: s.checks[i].mean,
-                            one_sided: s.checks[i].one_sided,
-                            with_others: lo,
-                        });
+                    if lo > 0 {
+                        for &v in &kept[..lo] {
+                            evidence[v] = None;
+                        }
+                        x = minus(lo);
+                        changed = true;
                     }
                 }
-                if lo > 0 {
-                    x = minus(lo);
-                    changed = true;
+                if !changed {
+                    break;
                 }
-            }
-            if !changed {
-                break;
             }
         }
         // Confirm with more replications.
         progress.set_message(format!("confirm: {} staff", total(&x)));
         let sc = ev.stats(&x, o.confirm_replications.max(reps))?;
         let missed = sc.failing().len();
-        log.push(Step {
-            phase: "confirm".into(),
-            replications: o.confirm_replications.max(reps),
-            staff: total(&x),
-            missed,
-            what: if missed == 0 {
-                "every target holds".into()
-            } else {
-                format!("{missed} missed: the search goes on with these replications")
+        push(
+            &mut log,
+            Step {
+                phase: "confirm".into(),
+                replications: o.confirm_replications.max(reps),
+                staff: total(&x),
+                missed,
+                what: if missed == 0 {
+                    "every target holds".into()
+                } else {
+                    format!("{missed} missed: the search goes on with these replications")
+                },
             },
-        });
+        );
         if missed == 0 {
             return Ok(Outcome {
                 feasible: true,
@@ -1348,6 +1565,7 @@ pub fn size(
                 utilisation: sc.busy,
                 evidence,
                 stuck: Vec::new(),
+                flat: Vec::new(),
                 log,
                 evaluations: ev.evaluations,
                 replications: ev.replications,
@@ -1355,7 +1573,11 @@ pub fn size(
                 confirm_replications: o.confirm_replications.max(reps),
             });
         }
+        // Only the missed scopes get more staff, at these replications; the
+        // removals refused so far stay refused (more replications only
+        // widen what a removal breaks).
         reps = o.confirm_replications.max(reps);
+        skip_down = true;
     }
     Err("no fixed point after 6 rounds of search and confirmation; hint: raise --replications so that the search and the confirmation agree".into())
 }

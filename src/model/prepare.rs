@@ -186,7 +186,9 @@ pub fn prepare(sc: &Scenario, discipline: Discipline) -> Result<Prepared<'_>, Mo
         .map(|(cp, p)| {
             let cells = cp.n_cells() as u64;
             let counts = std::mem::size_of::<Counts>() as u64;
-            cells * (months + 1) * counts + p.units.len() as u64 * (months * 8 + 64 + 1202 * 8) + 18 * 1202 * 8
+            cells * (months + 1) * counts
+                + p.units.len() as u64 * (months * 8 + 64 + 1202 * 8)
+                + 18 * 1202 * 8
         })
         .sum();
     let limit = crate::scenario::limits::MAX_TALLY_BYTES;

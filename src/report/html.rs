@@ -1238,7 +1238,10 @@ pub fn size_report(dir: &Path) -> Result<String, ReportError> {
             .iter()
             .filter(|c| c["target"].as_str() == Some(t.as_str()))
             .collect();
-        let met = of.iter().filter(|c| c["met"].as_bool() == Some(true)).count();
+        let met = of
+            .iter()
+            .filter(|c| c["met"].as_bool() == Some(true))
+            .count();
         let binding = of
             .iter()
             .filter(|c| c["binding"].as_bool() == Some(true))

@@ -5,8 +5,8 @@ pub mod files;
 pub mod html;
 pub mod output;
 pub mod schema;
-pub mod svg;
 pub mod size;
+pub mod svg;
 pub mod sweep;
 
 use std::io::Write;
@@ -436,14 +436,15 @@ pub fn size_summary(r: &size::SizeJson, wall_s: f64, dir: &std::path::Path) -> S
             r.recommended_staff as i64 - r.current_staff as i64
         ));
     } else {
-        out.push_str("NOT met: these targets miss with every pool that could help at the cap (--max-staff):\n");
+        out.push_str("NOT met: these targets cannot be met by the varied pools:\n");
         for f in &r.failing {
             out.push_str(&format!(
-                "  {} at {}: mean {} (one-sided bound {})\n",
+                "  {} at {}: mean {} (one-sided bound {}): {}\n",
                 f.target,
                 f.scope,
                 num(f.mean, 4),
-                num(f.one_sided, 4)
+                num(f.one_sided, 4),
+                f.why_missed
             ));
         }
     }
@@ -465,7 +466,14 @@ pub fn size_summary(r: &size::SizeJson, wall_s: f64, dir: &std::path::Path) -> S
             ("tier", Align::Left),
             ("pool", Align::Left),
             ("given", Align::Right),
-            ("recommended", Align::Right),
+            (
+                if r.feasible {
+                    "recommended"
+                } else {
+                    "last tried"
+                },
+                Align::Right,
+            ),
             ("change", Align::Right),
         ],
         &rows,

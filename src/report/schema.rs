@@ -53,6 +53,22 @@ pub const FILES: &[(&str, &str)] = &[
         "sweep: each point's scenario name, hash, seed and axis values (join on `scenario`)",
     ),
     (
+        "staffing.toml",
+        "size: the recommendation as a reform overlay extending the sized scenario (`staffing` reforms with `set`), ready for `run` and `compare`; for a network file, the file with the servers found",
+    ),
+    (
+        "size.csv",
+        "size: per unit and pool, the offered load, the staff given, the square-root start, the recommendation, its change, the cap, the utilisation at the recommendation, and the target that breaks with one person fewer (with how many other removals were made at once: 0 = alone)",
+    ),
+    (
+        "targets.csv",
+        "size: every target at every scope it is checked on, at the recommendation: replications, mean, two-sided interval and the one-sided bound at the stated confidence, whether it is met, whether it binds, and why a missed target cannot be met",
+    ),
+    (
+        "size.json",
+        "size: the targets, the verdict, totals per tier and pool, staff cost, binding targets, the evaluations and replications spent against a plain grid over the same space, size.csv and targets.csv rows, and the search log",
+    ),
+    (
         "report.html",
         "one self-contained page of charts and tables (inline SVG, no script, no network)",
     ),

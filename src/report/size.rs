@@ -5,7 +5,6 @@
 
 use std::path::Path;
 
-
 use serde::Serialize;
 
 use super::ReportError;
@@ -93,6 +92,8 @@ pub struct TargetRow {
     pub met: bool,
     /// Whether removing someone breaks it (it limits the recommendation).
     pub binding: bool,
+    /// When missed for good: why (`staff no longer moves it` or `every pool that could help is at the cap`).
+    pub why_missed: String,
 }
 
 /// Totals of one pool kind (per tier for a scenario).
@@ -226,6 +227,17 @@ pub fn size_json(p: &dyn Problem, o: &Outcome, cx: &SizeContext) -> SizeJson {
             one_sided: c.one_sided,
             met: c.met,
             binding: binding_pairs.contains(&(t.text.clone(), ins[i].scope.clone())),
+            why_missed: match o.stuck.iter().position(|&k| k == i) {
+                Some(k) if o.flat.get(k) == Some(&true) && c.met_by_mean(t) => format!(
+                    "its mean meets the value but its one-sided bound does not with {} replications: raise --confirm-replications",
+                    c.n
+                ),
+                Some(k) if o.flat.get(k) == Some(&true) => {
+                    "staff no longer moves it (fixed delays or deadlines, not queues)".into()
+                }
+                Some(_) => "every pool that could help is at the cap".into(),
+                None => String::new(),
+            },
         }
     };
     let checks: Vec<TargetRow> = o
@@ -308,7 +320,8 @@ fn csv_bytes<T: Serialize>(rows: &[T]) -> std::io::Result<Vec<u8>> {
     for r in rows {
         w.serialize(r).map_err(std::io::Error::other)?;
     }
-    w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
+    w.into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 /// Writes the size set: `staffing.toml`, `size.csv`, `targets.csv`,

@@ -12,6 +12,7 @@ mod queue_fuzz;
 mod reference;
 mod reform;
 mod report;
+mod size;
 mod sweep;
 mod theory;
 mod truth;
