@@ -1182,38 +1182,66 @@ pub fn size_report(dir: &Path) -> Result<String, ReportError> {
             }
         })
         .collect();
-    let pts = |key: &str| -> Vec<Option<Point>> {
-        totals
-            .iter()
-            .map(|t| {
-                Some(Point {
-                    mean: f(&t[key]),
-                    lo: f64::NAN,
-                    hi: f64::NAN,
-                })
-            })
-            .collect()
-    };
     b.push_str("<h2>Staff per tier and pool</h2>\n");
-    b.push_str(&svg::bars(
-        "staff-by-pool",
-        "Staff per tier and pool: as given and recommended",
-        &cats,
-        &[
-            Series {
-                name: "as given".into(),
-                colour: "#9aa5b1".into(),
-                points: pts("current"),
-            },
-            Series {
-                name: "recommended".into(),
-                colour: "#1f6feb".into(),
-                points: pts("recommended"),
-            },
-        ],
-        "people",
-        1.0,
-    ));
+    // One chart per tier (pools side by side), so that labels stay short.
+    let mut tiers: Vec<&str> = Vec::new();
+    for t in &totals {
+        let tier = t["tier"].as_str().unwrap_or("");
+        if !tiers.contains(&tier) {
+            tiers.push(tier);
+        }
+    }
+    for tier in tiers {
+        let of: Vec<&serde_json::Value> = totals
+            .iter()
+            .filter(|t| t["tier"].as_str().unwrap_or("") == tier)
+            .collect();
+        let pools: Vec<String> = of
+            .iter()
+            .map(|t| t["pool"].as_str().unwrap_or("").to_string())
+            .collect();
+        let pts = |key: &str| -> Vec<Option<Point>> {
+            of.iter()
+                .map(|t| {
+                    Some(Point {
+                        mean: f(&t[key]),
+                        lo: f64::NAN,
+                        hi: f64::NAN,
+                    })
+                })
+                .collect()
+        };
+        let (id, title) = if tier.is_empty() {
+            (
+                "staff-by-pool".to_string(),
+                "Servers per station: as given and recommended".to_string(),
+            )
+        } else {
+            (
+                format!("staff-by-pool-{tier}"),
+                format!("{tier}: staff per pool, as given and recommended"),
+            )
+        };
+        b.push_str(&svg::bars(
+            &id,
+            &title,
+            &pools,
+            &[
+                Series {
+                    name: "as given".into(),
+                    colour: "#9aa5b1".into(),
+                    points: pts("current"),
+                },
+                Series {
+                    name: "recommended".into(),
+                    colour: "#1f6feb".into(),
+                    points: pts("recommended"),
+                },
+            ],
+            "people",
+            1.0,
+        ));
+    }
     let rows: Vec<Vec<String>> = totals
         .iter()
         .zip(&cats)
