@@ -196,6 +196,46 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Fit a scenario's free parameters to reported figures by history matching (waves of Latin hypercube designs, quadratic emulators, implausibility ≤ 3); writes calibrated.toml (an overlay), fit.csv, ranges.csv and calibration.json.
+    Calibrate {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// The targets file: [[target]] metric, scope, value, tolerance; [[parameter]] path, min, max, mode (see the README, Calibrate).
+        targets: PathBuf,
+        /// Points to simulate over all waves (default 12 per parameter per wave).
+        #[arg(long)]
+        budget: Option<usize>,
+        /// Waves.
+        #[arg(long, default_value_t = 3)]
+        waves: usize,
+        /// Replications per point (common random numbers across points).
+        #[arg(long, default_value_t = 2)]
+        replications: u64,
+        /// Replications of the fitted point's confirmation.
+        #[arg(long, default_value_t = 10)]
+        confirm_replications: u64,
+        /// Master seed (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default: results/calibrate-<name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Replace a folder of motcua outputs.
+        #[arg(long)]
+        force: bool,
+        /// Tallied days of each replication, overriding the scenario's.
+        #[arg(long)]
+        horizon_days: Option<u32>,
+        /// Warm-up days, overriding the scenario's.
+        #[arg(long)]
+        warmup_days: Option<u32>,
+        /// Hide the progress bar and the wave lines.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Merge the output folders of a sweep's shards into one, identical to an unsharded run.
     Merge {
         /// Shard output folders.
@@ -537,6 +577,61 @@ pub(crate) fn run() -> Result<Outcome> {
                 say(motcua::report::size_summary(r, done.wall_s, &done.dir))?;
             }
             Ok(if r.feasible {
+                Outcome::Ok
+            } else {
+                Outcome::Breached
+            })
+        }
+        Command::Calibrate {
+            scenario,
+            targets,
+            budget,
+            waves,
+            replications,
+            confirm_replications,
+            seed,
+            out,
+            threads,
+            force,
+            horizon_days,
+            warmup_days,
+            quiet,
+        } => {
+            let o = commands::CalibrateOptions {
+                scenario,
+                targets,
+                budget,
+                waves,
+                replications,
+                confirm_replications,
+                seed,
+                out,
+                threads,
+                force,
+                horizon_days,
+                warmup_days,
+            };
+            let hidden = quiet_or_piped(quiet);
+            let bar = |n| experiment::progress_bar(n, hidden, "points");
+            let wave = |w: &experiment::calibrate::Wave| {
+                if !quiet {
+                    tell!(
+                        "wave {}: {} points, {} within every tolerance, {:.1}% of the bounds not ruled out, {:.1} s",
+                        w.wave,
+                        w.points,
+                        w.within,
+                        100.0 * w.non_implausible_share,
+                        w.seconds
+                    );
+                }
+            };
+            let done = commands::calibrate(&o, &bar, &wave)?;
+            say(motcua::report::calibrate_summary(
+                &done.result,
+                done.wall_s,
+                &done.dir,
+            ))?;
+            Ok(if done.result.fitted {
                 Outcome::Ok
             } else {
                 Outcome::Breached

@@ -685,3 +685,140 @@ pub fn size(
         wall_s,
     })
 }
+
+/// What `calibrate` is asked to do.
+#[derive(Clone, Debug)]
+pub struct CalibrateOptions {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// The targets file.
+    pub targets: PathBuf,
+    /// Total points over the waves (default 12 per parameter per wave).
+    pub budget: Option<usize>,
+    /// Waves.
+    pub waves: usize,
+    /// Replications per point.
+    pub replications: u64,
+    /// Replications of the fitted point's confirmation.
+    pub confirm_replications: u64,
+    /// Master seed (default: the scenario's).
+    pub seed: Option<u64>,
+    /// Output folder (default `results/calibrate-<name>`).
+    pub out: Option<PathBuf>,
+    /// Worker threads (0 = all cores).
+    pub threads: usize,
+    /// Replace a folder of motcua outputs.
+    pub force: bool,
+    /// Tallied days, overriding the scenario's.
+    pub horizon_days: Option<u32>,
+    /// Warm-up days, overriding the scenario's.
+    pub warmup_days: Option<u32>,
+}
+
+/// What `calibrate` did.
+#[derive(Debug)]
+pub struct CalibrateDone {
+    /// The outcome.
+    pub result: crate::experiment::calibrate::Calibration,
+    /// The targets file.
+    pub spec: crate::experiment::calibrate::TargetsFile,
+    /// Where the set was written.
+    pub dir: PathBuf,
+    /// Wall-clock seconds.
+    pub wall_s: f64,
+}
+
+/// Calibrates a scenario to reported figures and writes the calibration set.
+pub fn calibrate(
+    o: &CalibrateOptions,
+    progress: &dyn Fn(u64) -> ProgressBar,
+    on_wave: &(dyn Fn(&crate::experiment::calibrate::Wave) + Sync),
+) -> Result<CalibrateDone, CommandError> {
+    use crate::experiment::calibrate as cal;
+    check_replications(o.replications, 1)?;
+    check_replications(o.confirm_replications, 2)?;
+    if !(1..=20).contains(&o.waves) {
+        return Err(CommandError::Input(format!(
+            "--waves must be between 1 and 20 (got {})",
+            o.waves
+        )));
+    }
+    let text = crate::scenario::read_capped(&o.targets, false, "toml")?;
+    let label = o.targets.display().to_string();
+    let spec = cal::parse_targets(&text).map_err(|e| {
+        CommandError::Input(format!("{label}: cannot calibrate:\n  {}", e.join("\n  ")))
+    })?;
+    let scen_text = crate::scenario::read_capped(&o.scenario, false, "toml")?;
+    let mut chain =
+        domain::RawChain::read(&o.scenario, &scen_text, crate::scenario::Origin::Named)?;
+    for (key, v) in [
+        ("horizon_days", o.horizon_days),
+        ("warmup_days", o.warmup_days),
+    ] {
+        if let Some(v) = v {
+            chain
+                .table
+                .insert(key.into(), toml::Value::Integer(i64::from(v)));
+        }
+    }
+    let base = chain.clone().build(&o.scenario)?;
+    let seed = o.seed.unwrap_or(base.seed);
+    let d = spec.parameters.len();
+    let points = o.budget.map_or(12 * d.max(2), |b| (b / o.waves).max(d + 2));
+    let opts = cal::Options {
+        waves: o.waves,
+        points,
+        replications: o.replications,
+        confirm_replications: o.confirm_replications,
+        seed,
+        cutoff: 3.0,
+    };
+    let dir = o.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results").join(format!("calibrate-{}", output::folder_name(&spec.name)))
+    });
+    let mut set = output::OutputSet::begin(&dir, o.force)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.threads)
+        .build()
+        .map_err(|e| CommandError::Input(e.to_string()))?;
+    let pb = progress((points * o.waves) as u64);
+    let start = std::time::Instant::now();
+    let result = pool
+        .install(|| cal::calibrate(&chain, &o.scenario, &spec, &opts, &pb, on_wave))
+        .map_err(|e| CommandError::Input(format!("{label}: {e}")))?;
+    pb.finish_and_clear();
+    let wall_s = start.elapsed().as_secs_f64();
+    let header = format!(
+        "{} fitted by motcua calibrate to {} ({} waves of {} points, seed {seed}): {}.\nRun it with `motcua run`; fit.csv and ranges.csv say how well and how firmly.",
+        base.name,
+        o.targets.display(),
+        o.waves,
+        points,
+        if result.fitted {
+            "every target within its tolerance"
+        } else {
+            "NOT every target within its tolerance"
+        }
+    );
+    let overlay = report::calibrate::overlay(&spec, &result, &o.scenario, &dir, &header);
+    let j = report::calibrate::CalibrationJson {
+        command: "calibrate",
+        name: &spec.name,
+        scenario: &base.name,
+        scenario_hash: crate::hash::hex(base.hash),
+        seed,
+        replications: o.replications,
+        confirm_replications: o.confirm_replications,
+        cutoff: opts.cutoff,
+        targets: &spec,
+        result: &result,
+    };
+    report::calibrate::write_set(&mut set, &j, &overlay)?;
+    let dir = set.commit(report::calibrate::manifest(&j))?;
+    Ok(CalibrateDone {
+        result,
+        spec,
+        dir,
+        wall_s,
+    })
+}

@@ -1,6 +1,7 @@
 //! Experiments: replications in parallel with rayon, the analytic validation suite and the throughput benchmark.
 
 pub mod bench;
+pub mod calibrate;
 pub mod compare;
 pub mod run;
 pub mod size;

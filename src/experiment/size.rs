@@ -514,7 +514,7 @@ impl ScenarioProblem {
     }
 }
 
-fn scope_value(sc: &Scenario, s: &Scope, metric: &str, tier: Option<Tier>) -> f64 {
+pub(crate) fn scope_value(sc: &Scenario, s: &Scope, metric: &str, tier: Option<Tier>) -> f64 {
     let per_year = 365.0 / f64::from(sc.horizon_days);
     if let Some((_, v)) = s.metrics(per_year).into_iter().find(|(n, _)| *n == metric) {
         return v;

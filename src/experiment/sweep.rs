@@ -473,10 +473,22 @@ pub fn load(path: &Path, force: bool) -> Result<Sweep, ScenarioError> {
 /// A Latin hypercube: each field's range cut into `samples` strata, one
 /// point per stratum, strata shuffled independently per field (seeded).
 fn latin_hypercube(l: &RawLhs, seed: u64) -> Vec<Vec<f64>> {
-    let n = l.samples;
-    let mut rng = Streams::new(seed, 0).stream("latin-hypercube", &[]);
+    let ranges: Vec<(f64, f64)> = l.fields.iter().map(|f| (f.min, f.max)).collect();
+    hypercube(l.samples, &ranges, seed, "latin-hypercube")
+}
+
+/// A Latin hypercube of `n` points over `ranges` (one stratum per point
+/// per field, strata shuffled independently per field), from the stream
+/// `name` of `seed`.
+pub fn hypercube(n: usize, ranges: &[(f64, f64)], seed: u64, name: &str) -> Vec<Vec<f64>> {
+    let mut rng = Streams::new(seed, 0).stream(name, &[]);
     let mut cols: Vec<Vec<f64>> = Vec::new();
-    for f in &l.fields {
+    for &(min, max) in ranges {
+        let f = LhsField {
+            path: String::new(),
+            min,
+            max,
+        };
         let mut strata: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {
             let j = (rng.next_u64() % (i as u64 + 1)) as usize;

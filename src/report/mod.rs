@@ -1,5 +1,6 @@
 //! Writing results: aligned text tables for terminals and atomic file output.
 
+pub mod calibrate;
 pub mod csv;
 pub mod files;
 pub mod html;
@@ -491,6 +492,84 @@ pub fn size_summary(r: &size::SizeJson, wall_s: f64, dir: &std::path::Path) -> S
         r.grid_points_log10,
         r.grid_simulated_log10,
         r.simulated_unit,
+        dir.display()
+    ));
+    out
+}
+
+/// The summary `motcua calibrate` prints: the fit per target, the ranges,
+/// and the conflicts when the fit fails.
+pub fn calibrate_summary(
+    c: &crate::experiment::calibrate::Calibration,
+    wall_s: f64,
+    dir: &std::path::Path,
+) -> String {
+    let mut out = String::new();
+    out.push_str(if c.fitted {
+        "every target within its tolerance at the fitted point\n"
+    } else {
+        "NOT fitted: no simulated point meets every target within its tolerance\n"
+    });
+    let rows: Vec<Vec<String>> = c
+        .fit
+        .iter()
+        .map(|f| {
+            vec![
+                f.metric.clone(),
+                f.scope.clone(),
+                format!("{} ± {}", num(f.reported, 4), num(f.tolerance, 2)),
+                format!(
+                    "{} [{}, {}]",
+                    num(f.simulated, 4),
+                    num(f.ci_low, 4),
+                    num(f.ci_high, 4)
+                ),
+                if f.within { "yes" } else { "NO" }.to_string(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            ("target", Align::Left),
+            ("scope", Align::Left),
+            ("reported", Align::Right),
+            ("simulated (95% CI)", Align::Right),
+            ("within", Align::Left),
+        ],
+        &rows,
+    ));
+    let rows: Vec<Vec<String>> = c
+        .ranges
+        .iter()
+        .map(|r| {
+            vec![
+                format!("{} ({})", r.path, r.mode),
+                format!("{} – {}", num(r.min, 3), num(r.max, 3)),
+                format!("{} – {}", num(r.low, 3), num(r.high, 3)),
+                num(r.fitted, 4),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            ("parameter", Align::Left),
+            ("bounds", Align::Right),
+            ("not ruled out", Align::Right),
+            ("fitted", Align::Right),
+        ],
+        &rows,
+    ));
+    for u in &c.unreachable {
+        out.push_str(&format!("cannot be reached within the bounds: {u}\n"));
+    }
+    for (a, b) in &c.conflicts {
+        out.push_str(&format!("conflict: {a} and {b} cannot both be met\n"));
+    }
+    out.push_str(&format!(
+        "{} evaluations, {} replications simulated in {:.1} s\nwrote {}\n",
+        c.evaluations,
+        c.replications,
+        wall_s,
         dir.display()
     ));
     out

@@ -69,6 +69,22 @@ pub const FILES: &[(&str, &str)] = &[
         "size: the targets, the verdict, totals per tier and pool, staff cost, binding targets, the evaluations and replications spent against a plain grid over the same space, size.csv and targets.csv rows, and the search log",
     ),
     (
+        "calibrated.toml",
+        "calibrate: the fit as an overlay extending the calibrated scenario (`[[edit]]` entries), ready for `run` and `compare`",
+    ),
+    (
+        "fit.csv",
+        "calibrate: each target at the fitted point: metric, scope, reported value, tolerance, replications, simulated mean, 95% interval, and whether the mean is within the tolerance",
+    ),
+    (
+        "ranges.csv",
+        "calibrate: each free parameter's bounds, the range its values take among the points no target rules out (implausibility ≤ 3), the fitted value, and the share of the bounds left (small: the figures pin it down)",
+    ),
+    (
+        "calibration.json",
+        "calibrate: the targets file, the seed, the waves (points, points within every tolerance, share not ruled out, seconds), every simulated point, the fit, the ranges, and the targets that cannot be met or conflict",
+    ),
+    (
         "report.html",
         "one self-contained page of charts and tables (inline SVG, no script, no network)",
     ),

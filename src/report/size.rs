@@ -370,14 +370,6 @@ pub fn staffing_overlay(
     multi_province: bool,
     header: &str,
 ) -> String {
-    let abs = |x: &Path| {
-        std::path::absolute(x)
-            .map(|a| normalise(&a))
-            .unwrap_or_else(|_| x.to_path_buf())
-    };
-    let target = abs(scenario);
-    let base = abs(out_dir);
-    let rel = pathdiff::diff_paths(&target, &base).unwrap_or(target);
     let s = |x: &str| toml::Value::String(x.to_string()).to_string();
     let mut out = String::new();
     for line in header.lines() {
@@ -385,10 +377,7 @@ pub fn staffing_overlay(
         out.push_str(line);
         out.push('\n');
     }
-    out.push_str(&format!(
-        "extends = {}\n",
-        s(&rel.to_string_lossy().replace('\\', "/"))
-    ));
+    out.push_str(&format!("extends = {}\n", s(&relative(scenario, out_dir))));
     let vars = p.vars();
     let groups = p.groups();
     for (i, v) in vars.iter().enumerate() {
@@ -409,6 +398,18 @@ pub fn staffing_overlay(
         ));
     }
     out
+}
+
+/// The path of `file` as seen from folder `dir` (for an `extends` written into `dir`).
+pub fn relative(file: &Path, dir: &Path) -> String {
+    let abs = |x: &Path| {
+        std::path::absolute(x)
+            .map(|a| normalise(&a))
+            .unwrap_or_else(|_| x.to_path_buf())
+    };
+    let target = abs(file);
+    let rel = pathdiff::diff_paths(&target, abs(dir)).unwrap_or(target);
+    rel.to_string_lossy().replace('\\', "/")
 }
 
 /// Removes `.` and `..` components lexically.

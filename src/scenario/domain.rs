@@ -671,10 +671,26 @@ impl RawChain {
     /// is integral. A missing name or field is an error that lists the valid
     /// ones at that level.
     pub fn set(&mut self, path: &str, x: f64) -> Result<usize, String> {
+        self.edit(path, &|_| x)
+    }
+
+    /// Multiplies the numeric field(s) at `path` by `factor` (as [`RawChain::set`] selects them).
+    pub fn scale(&mut self, path: &str, factor: f64) -> Result<usize, String> {
+        self.edit(path, &|v| v * factor)
+    }
+
+    /// Replaces each numeric field at `path` by `op` of its value.
+    fn edit(&mut self, path: &str, op: &dyn Fn(f64) -> f64) -> Result<usize, String> {
         use super::path::{Selector, apply, expand_shorthand, parse, select, set_number};
         let segs = expand_shorthand(parse(path)?);
-        let mut f =
-            |v: &mut toml::Value, at: &str| set_number(v, x).map_err(|why| format!("`{at}` {why}"));
+        let mut f = |v: &mut toml::Value, at: &str| {
+            let cur = match v {
+                toml::Value::Integer(n) => *n as f64,
+                toml::Value::Float(x) => *x,
+                other => return Err(format!("`{at}` is a {}, not a number", other.type_str())),
+            };
+            set_number(v, op(cur)).map_err(|why| format!("`{at}` {why}"))
+        };
         if segs[0].key == "reform" && !self.table.contains_key("reform") {
             let entries: Vec<toml::Value> = self.reforms.iter().map(|r| r.2.clone()).collect();
             let sel = segs[0].selectors.first().cloned().unwrap_or(Selector::All);
@@ -849,8 +865,22 @@ fn load_chain(
             .map(|k| (k.clone(), path.to_path_buf()))
             .collect()
     };
+    let edits = match table.remove("edit") {
+        None => Vec::new(),
+        Some(toml::Value::Array(items)) => items,
+        Some(other) => {
+            return Err(invalid(
+                "edit",
+                format!(
+                    "expected an array of tables (`[[edit]]`), found a {}",
+                    other.type_str()
+                ),
+            ));
+        }
+    };
     let Some(ext) = table.remove("extends") else {
         let keys = mine(&table);
+        apply_edits(path, &mut table, &edits)?;
         return Ok((table, own, keys));
     };
     let Some(ext) = ext.as_str() else {
@@ -909,8 +939,101 @@ fn load_chain(
     for (k, v) in table {
         base.insert(k, v);
     }
+    apply_edits(path, &mut base, &edits)?;
     reforms.extend(own);
     Ok((base, reforms, keys))
+}
+
+/// Applies a file's `[[edit]]` entries (`path` and one of `set` or `scale`)
+/// to the table merged so far (the file over its bases), in order; every
+/// bad entry is reported at once.
+fn apply_edits(
+    file: &Path,
+    table: &mut toml::Table,
+    edits: &[toml::Value],
+) -> Result<(), ScenarioError> {
+    let mut errors = Vec::new();
+    let mut root = toml::Value::Table(std::mem::take(table));
+    for (i, e) in edits.iter().enumerate() {
+        let at = |f: &str| format!("edit[{i}].{f}");
+        let Some(t) = e.as_table() else {
+            errors.push(FieldError::new(format!("edit[{i}]"), "expected a table"));
+            continue;
+        };
+        if let Some(k) = t
+            .keys()
+            .find(|k| !["path", "set", "scale"].contains(&k.as_str()))
+        {
+            errors.push(FieldError::new(
+                at(k),
+                "unknown field; the fields of an edit are path, set and scale",
+            ));
+            continue;
+        }
+        let Some(p) = t.get("path").and_then(|v| v.as_str()) else {
+            errors.push(FieldError::new(
+                at("path"),
+                "missing: the field path to edit, e.g. \"procedure[*].handoff_days.mean\"",
+            ));
+            continue;
+        };
+        let num = |k: &str| {
+            t.get(k).map(|v| match v {
+                toml::Value::Integer(n) => Some(*n as f64),
+                toml::Value::Float(x) if x.is_finite() => Some(*x),
+                _ => None,
+            })
+        };
+        let op: Box<dyn Fn(f64) -> f64> = match (num("set"), num("scale")) {
+            (Some(Some(x)), None) => Box::new(move |_| x),
+            (None, Some(Some(f))) if f >= 0.0 => Box::new(move |v| v * f),
+            (None, None) | (Some(_), Some(_)) => {
+                errors.push(FieldError::new(
+                    at("set"),
+                    "give exactly one of set and scale",
+                ));
+                continue;
+            }
+            _ => {
+                errors.push(FieldError::new(
+                    at("set"),
+                    "must be a finite number (scale ≥ 0)",
+                ));
+                continue;
+            }
+        };
+        let result = super::path::parse(p).and_then(|segs| {
+            let segs = super::path::expand_shorthand(segs);
+            let mut f = |v: &mut toml::Value, at: &str| {
+                let cur = match v {
+                    toml::Value::Integer(n) => *n as f64,
+                    toml::Value::Float(x) => *x,
+                    other => return Err(format!("`{at}` is a {}, not a number", other.type_str())),
+                };
+                super::path::set_number(v, op(cur)).map_err(|why| format!("`{at}` {why}"))
+            };
+            super::path::apply(&mut root, &segs, "", &mut f)
+        });
+        match result {
+            Ok(0) => errors.push(FieldError::new(
+                at("path"),
+                format!("`{p}` selects nothing"),
+            )),
+            Ok(_) => {}
+            Err(why) => errors.push(FieldError::new(at("path"), why)),
+        }
+    }
+    if let toml::Value::Table(t) = root {
+        *table = t;
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ScenarioError::Invalid {
+            path: file.to_path_buf(),
+            errors,
+        })
+    }
 }
 
 /// Validates a scenario table (without `extends` or reforms).

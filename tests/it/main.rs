@@ -1,6 +1,7 @@
 //! Integration tests: one binary, grouped by subject (ripgrep style).
 
 mod architecture;
+mod calibrate;
 mod cli;
 mod determinism;
 mod engine;

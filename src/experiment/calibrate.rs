@@ -1,0 +1,672 @@
+//! `motcua calibrate`: fit a scenario's free parameters to a province's
+//! reported figures by history matching, and say which parameter ranges the
+//! figures are consistent with.
+//!
+//! The method is history matching (Craig, Goldstein, Seheult & Smith 1997;
+//! as applied to epidemic models by Andrianakis et al. 2015, "Bayesian
+//! history matching of complex infectious disease models using emulation",
+//! *PLoS Computational Biology* 11(1):e1003968; the R package hmer, Iskauskas
+//! et al. 2024):
+//!
+//! 1. **wave design**: a Latin hypercube over the parameters' current box
+//!    (wave 1: the bounds the targets file gives; later waves: points the
+//!    last wave's emulators do not rule out);
+//! 2. **emulators**: per target, a quadratic regression (each parameter and
+//!    its square, on the box scaled to [0, 1]) fitted by least squares, with
+//!    its residual variance as the emulator's error (it includes the
+//!    simulation noise);
+//! 3. **implausibility** `I_k(x) = |z_k − f̂_k(x)| / sqrt(σ_k² + e_k²)` with
+//!    `z_k` the reported value, `σ_k` its tolerance and `e_k²` the emulator's
+//!    error; a point is ruled out when `max_k I_k > 3` (Pukelsheim's
+//!    three-sigma rule, as in the references);
+//! 4. after the last wave, the simulated point closest to every target
+//!    (smallest largest distance in tolerances) is run again with more
+//!    replications (common random numbers) and reported with its intervals.
+//!
+//! When no simulated point is within every tolerance, the fit is reported as
+//! failed and the targets that conflict are named: those ruled out on their
+//! own, and the pairs whose emulators leave no point together although each
+//! alone does.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Discipline;
+use crate::model::prepare::prepare;
+use crate::model::scopes::scopes;
+use crate::scenario::domain::{RawChain, Scenario, Tier};
+
+/// One reported figure.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// A metric of the catalogue (`motcua schema outputs`).
+    pub metric: String,
+    /// `overall` (default), a tier, or a unit name.
+    #[serde(default = "overall")]
+    pub scope: String,
+    /// The reported value.
+    pub value: f64,
+    /// How far the simulated mean may be from it (absolute, same unit).
+    pub tolerance: f64,
+    /// The period the figure covers (documentation: the scenario's horizon is what is simulated).
+    #[serde(default)]
+    pub period: String,
+    /// Where the figure comes from.
+    #[serde(default)]
+    pub source: String,
+}
+
+fn overall() -> String {
+    "overall".into()
+}
+
+/// One free parameter.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSpec {
+    /// A named field path of the scenario (as in sweeps and `[[edit]]`).
+    pub path: String,
+    /// Lower bound.
+    pub min: f64,
+    /// Upper bound.
+    pub max: f64,
+    /// `set` (the value every selected field takes, default) or `scale` (a
+    /// factor on the fields' values as given).
+    #[serde(default = "set_mode")]
+    pub mode: String,
+}
+
+fn set_mode() -> String {
+    "set".into()
+}
+
+/// A targets file.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetsFile {
+    /// Name of the calibration.
+    pub name: String,
+    /// The reported figures.
+    #[serde(rename = "target")]
+    pub targets: Vec<TargetSpec>,
+    /// The free parameters.
+    #[serde(rename = "parameter")]
+    pub parameters: Vec<ParamSpec>,
+}
+
+/// Reads and checks a targets file: every error at once.
+pub fn parse_targets(text: &str) -> Result<TargetsFile, Vec<String>> {
+    let t: TargetsFile = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+    let mut errors = Vec::new();
+    if t.targets.is_empty() {
+        errors.push("no [[target]]: give at least one reported figure".into());
+    }
+    if t.parameters.is_empty() {
+        errors.push("no [[parameter]]: give at least one free parameter".into());
+    }
+    for (i, x) in t.targets.iter().enumerate() {
+        if crate::model::metrics::lookup(&x.metric).is_none() {
+            let names = crate::model::metrics::METRICS.iter().map(|m| m.name);
+            let close = crate::field::closest(&x.metric, names);
+            errors.push(format!(
+                "target[{i}].metric: unknown metric `{}`{}; `motcua schema outputs` lists them",
+                x.metric,
+                close.map_or(String::new(), |c| format!(" (did you mean `{c}`?)"))
+            ));
+        }
+        if !x.value.is_finite() {
+            errors.push(format!("target[{i}].value: must be a finite number"));
+        }
+        if !(x.tolerance.is_finite() && x.tolerance > 0.0) {
+            errors.push(format!(
+                "target[{i}].tolerance: must be > 0 (the half-width the fit may miss by, in the metric's unit)"
+            ));
+        }
+    }
+    for (i, p) in t.parameters.iter().enumerate() {
+        if !(p.min.is_finite() && p.max.is_finite() && p.min < p.max) {
+            errors.push(format!(
+                "parameter[{i}]: min and max must be finite with min < max (got {} and {})",
+                p.min, p.max
+            ));
+        }
+        if p.mode != "set" && p.mode != "scale" {
+            errors.push(format!(
+                "parameter[{i}].mode: `{}` is neither `set` nor `scale`",
+                p.mode
+            ));
+        }
+        if p.mode == "scale" && p.min < 0.0 {
+            errors.push(format!("parameter[{i}].min: a scale must be ≥ 0"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(t)
+    } else {
+        Err(errors)
+    }
+}
+
+/// How the calibration runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Waves.
+    pub waves: usize,
+    /// Points per wave.
+    pub points: usize,
+    /// Replications per point.
+    pub replications: u64,
+    /// Replications of the best point's confirmation.
+    pub confirm_replications: u64,
+    /// Master seed.
+    pub seed: u64,
+    /// Implausibility cut-off.
+    pub cutoff: f64,
+}
+
+/// One simulated point.
+#[derive(Clone, Debug, Serialize)]
+pub struct Point {
+    /// Wave (1-based).
+    pub wave: usize,
+    /// Parameter values.
+    pub x: Vec<f64>,
+    /// Per target, the mean over replications.
+    pub y: Vec<f64>,
+}
+
+/// A per-target quadratic emulator on the unit box.
+#[derive(Clone, Debug, Serialize)]
+pub struct Emulator {
+    /// Coefficients: constant, then per parameter linear and square.
+    pub beta: Vec<f64>,
+    /// Residual variance (emulator error, simulation noise included).
+    pub error_var: f64,
+}
+
+fn features(u: &[f64]) -> Vec<f64> {
+    let mut f = Vec::with_capacity(1 + 2 * u.len());
+    f.push(1.0);
+    for &x in u {
+        f.push(x);
+        f.push(x * x);
+    }
+    f
+}
+
+impl Emulator {
+    /// Fits `y ≈ β·features(u)` by least squares (a small ridge keeps it solvable).
+    pub fn fit(us: &[Vec<f64>], ys: &[f64]) -> Self {
+        let p = 1 + 2 * us.first().map_or(0, Vec::len);
+        let mut a = vec![vec![0.0; p]; p];
+        let mut b = vec![0.0; p];
+        for (u, &y) in us.iter().zip(ys) {
+            let f = features(u);
+            for i in 0..p {
+                b[i] += f[i] * y;
+                for j in 0..p {
+                    a[i][j] += f[i] * f[j];
+                }
+            }
+        }
+        for (i, row) in a.iter_mut().enumerate() {
+            row[i] += 1e-9 * (1.0 + row[i]);
+        }
+        let beta = solve(a, b);
+        let n = us.len();
+        let rss: f64 = us
+            .iter()
+            .zip(ys)
+            .map(|(u, &y)| (y - dot(&beta, &features(u))).powi(2))
+            .sum();
+        let dof = n.saturating_sub(p).max(1);
+        Self {
+            beta,
+            error_var: rss / dof as f64,
+        }
+    }
+
+    /// The emulated value at `u`.
+    pub fn predict(&self, u: &[f64]) -> f64 {
+        dot(&self.beta, &features(u))
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Solves `a x = b` by Gaussian elimination with partial pivoting.
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+    let n = b.len();
+    for c in 0..n {
+        let piv = (c..n)
+            .max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))
+            .unwrap_or(c);
+        a.swap(c, piv);
+        b.swap(c, piv);
+        let d = a[c][c];
+        if d.abs() < 1e-300 {
+            continue;
+        }
+        for r in c + 1..n {
+            let k = a[r][c] / d;
+            if k != 0.0 {
+                let pivot_row = a[c].clone();
+                for (x, p) in a[r][c..].iter_mut().zip(&pivot_row[c..]) {
+                    *x -= k * p;
+                }
+                b[r] -= k * b[c];
+            }
+        }
+    }
+    let mut x = vec![0.0; n];
+    for c in (0..n).rev() {
+        let s: f64 = (c + 1..n).map(|j| a[c][j] * x[j]).sum();
+        x[c] = if a[c][c].abs() < 1e-300 {
+            0.0
+        } else {
+            (b[c] - s) / a[c][c]
+        };
+    }
+    x
+}
+
+/// What a wave did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Wave {
+    /// 1-based.
+    pub wave: usize,
+    /// Points simulated.
+    pub points: usize,
+    /// Points within every tolerance.
+    pub within: usize,
+    /// Share of the original box its emulators do not rule out.
+    pub non_implausible_share: f64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// A parameter's range consistent with every target.
+#[derive(Clone, Debug, Serialize)]
+pub struct ParamRange {
+    /// Path.
+    pub path: String,
+    /// `set` or `scale`.
+    pub mode: String,
+    /// The bounds given.
+    pub min: f64,
+    /// The bounds given.
+    pub max: f64,
+    /// Lowest value not ruled out.
+    pub low: f64,
+    /// Highest value not ruled out.
+    pub high: f64,
+    /// The fitted value.
+    pub fitted: f64,
+    /// (high − low) / (max − min): small = the figures pin it down.
+    pub share_of_bounds: f64,
+}
+
+/// One target at the fitted point.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fit {
+    /// Metric.
+    pub metric: String,
+    /// Scope.
+    pub scope: String,
+    /// Reported value.
+    pub reported: f64,
+    /// Tolerance.
+    pub tolerance: f64,
+    /// Replications.
+    pub n: u64,
+    /// Simulated mean.
+    pub simulated: f64,
+    /// 95% interval.
+    pub ci_low: f64,
+    /// 95% interval.
+    pub ci_high: f64,
+    /// |simulated − reported| ≤ tolerance.
+    pub within: bool,
+}
+
+/// The outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct Calibration {
+    /// Whether the fitted point meets every target within its tolerance.
+    pub fitted: bool,
+    /// The fitted parameter values.
+    pub best: Vec<f64>,
+    /// Each target at the fitted point.
+    pub fit: Vec<Fit>,
+    /// Each parameter's range consistent with the targets.
+    pub ranges: Vec<ParamRange>,
+    /// The waves.
+    pub waves: Vec<Wave>,
+    /// Every simulated point.
+    pub points: Vec<Point>,
+    /// Targets ruled out on their own (no parameter value reaches them).
+    pub unreachable: Vec<String>,
+    /// Pairs of targets that each can be met, but not together.
+    pub conflicts: Vec<(String, String)>,
+    /// Evaluations (points simulated, the confirmation included).
+    pub evaluations: usize,
+    /// Replications simulated in all.
+    pub replications: u64,
+}
+
+/// The scenario at parameter values `x`.
+pub fn scenario_at(
+    chain: &RawChain,
+    file: &std::path::Path,
+    params: &[ParamSpec],
+    x: &[f64],
+) -> Result<Scenario, String> {
+    let mut c = chain.clone();
+    for (p, &v) in params.iter().zip(x) {
+        if p.mode == "scale" {
+            c.scale(&p.path, v)
+        } else {
+            c.set(&p.path, v)
+        }
+        .map_err(|e| format!("parameter `{}`: {e}", p.path))?;
+    }
+    c.build(file).map_err(|e| e.to_string())
+}
+
+fn target_tier(scope: &str) -> Option<Tier> {
+    Tier::ALL.into_iter().find(|t| t.name() == scope)
+}
+
+/// Simulates `reps` replications of `sc` and returns, per replication, each target's metric.
+pub fn measure(
+    sc: &Scenario,
+    targets: &[TargetSpec],
+    seed: u64,
+    reps: std::ops::Range<u64>,
+) -> Result<Vec<Vec<f64>>, String> {
+    let discipline = if sc.model.edf {
+        Discipline::Edf
+    } else {
+        Discipline::Fifo
+    };
+    let prepared = prepare(sc, discipline).map_err(|e| e.to_string())?;
+    reps.map(|r| {
+        let runs = prepared.replication(seed, r).map_err(|e| e.to_string())?;
+        let s = scopes(sc, &runs);
+        Ok(targets
+            .iter()
+            .map(|t| {
+                let m = t.metric.as_str();
+                if t.scope == "overall" {
+                    super::size::scope_value(sc, &s.overall, m, None)
+                } else if let Some(tier) = target_tier(&t.scope) {
+                    s.tiers
+                        .get(&tier)
+                        .map_or(f64::NAN, |x| super::size::scope_value(sc, x, m, Some(tier)))
+                } else {
+                    s.units
+                        .iter()
+                        .find(|(_, u, _, _)| u == &t.scope)
+                        .map_or(f64::NAN, |(_, _, tier, x)| {
+                            super::size::scope_value(sc, x, m, Some(*tier))
+                        })
+                }
+            })
+            .collect())
+    })
+    .collect()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// Runs the waves and the confirmation.
+pub fn calibrate(
+    chain: &RawChain,
+    file: &std::path::Path,
+    spec: &TargetsFile,
+    o: &Options,
+    progress: &indicatif::ProgressBar,
+    on_wave: &(dyn Fn(&Wave) + Sync),
+) -> Result<Calibration, String> {
+    let params = &spec.parameters;
+    let targets = &spec.targets;
+    let d = params.len();
+    let to_unit = |x: &[f64]| -> Vec<f64> {
+        x.iter()
+            .zip(params)
+            .map(|(v, p)| (v - p.min) / (p.max - p.min))
+            .collect()
+    };
+    let from_unit = |u: &[f64]| -> Vec<f64> {
+        u.iter()
+            .zip(params)
+            .map(|(v, p)| p.min + v * (p.max - p.min))
+            .collect()
+    };
+    // Every parameter must reach some field before anything runs.
+    scenario_at(chain, file, params, &from_unit(&vec![0.5; d]))?;
+    let mut points: Vec<Point> = Vec::new();
+    let mut waves = Vec::new();
+    let mut emulators: Vec<Emulator> = Vec::new();
+    let mut replications = 0u64;
+    let unit_box = vec![(0.0, 1.0); d];
+    // Candidates to judge the emulators on (fixed across waves).
+    let candidates =
+        super::sweep::hypercube(4000.max(200 * d), &unit_box, o.seed, "calibrate-candidates");
+    let implausibility = |em: &[Emulator], u: &[f64], only: &[usize]| -> f64 {
+        only.iter()
+            .map(|&k| {
+                let t = &targets[k];
+                (t.value - em[k].predict(u)).abs() / (t.tolerance.powi(2) + em[k].error_var).sqrt()
+            })
+            .fold(0.0, f64::max)
+    };
+    let all: Vec<usize> = (0..targets.len()).collect();
+    for w in 1..=o.waves {
+        let start = std::time::Instant::now();
+        let design: Vec<Vec<f64>> = if emulators.is_empty() {
+            super::sweep::hypercube(o.points, &unit_box, o.seed, &format!("calibrate-wave-{w}"))
+        } else {
+            // Points the last emulators do not rule out, in design order;
+            // when too few are left, the least implausible.
+            let pool = super::sweep::hypercube(
+                50 * o.points,
+                &unit_box,
+                o.seed,
+                &format!("calibrate-wave-{w}"),
+            );
+            let mut scored: Vec<(f64, Vec<f64>)> = pool
+                .into_iter()
+                .map(|u| (implausibility(&emulators, &u, &all), u))
+                .collect();
+            let mut ok: Vec<Vec<f64>> = scored
+                .iter()
+                .filter(|(i, _)| *i <= o.cutoff)
+                .map(|(_, u)| u.clone())
+                .take(o.points)
+                .collect();
+            if ok.len() < o.points {
+                scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+                for (_, u) in scored {
+                    if ok.len() >= o.points {
+                        break;
+                    }
+                    if !ok.contains(&u) {
+                        ok.push(u);
+                    }
+                }
+            }
+            ok
+        };
+        let ys: Vec<Vec<f64>> = design
+            .par_iter()
+            .map(|u| {
+                let sc = scenario_at(chain, file, params, &from_unit(u))?;
+                let per = measure(&sc, targets, o.seed, 0..o.replications)?;
+                progress.inc(1);
+                Ok((0..targets.len())
+                    .map(|k| mean(&per.iter().map(|r| r[k]).collect::<Vec<_>>()))
+                    .collect())
+            })
+            .collect::<Result<_, String>>()?;
+        replications += o.replications * design.len() as u64;
+        for (u, y) in design.iter().zip(ys) {
+            points.push(Point {
+                wave: w,
+                x: from_unit(u),
+                y,
+            });
+        }
+        // Emulators from every point so far.
+        let us: Vec<Vec<f64>> = points.iter().map(|p| to_unit(&p.x)).collect();
+        emulators = (0..targets.len())
+            .map(|k| {
+                let (u, y): (Vec<Vec<f64>>, Vec<f64>) = us
+                    .iter()
+                    .zip(&points)
+                    .filter(|(_, p)| p.y[k].is_finite())
+                    .map(|(u, p)| (u.clone(), p.y[k]))
+                    .unzip();
+                Emulator::fit(&u, &y)
+            })
+            .collect();
+        let share = candidates
+            .iter()
+            .filter(|u| implausibility(&emulators, u, &all) <= o.cutoff)
+            .count() as f64
+            / candidates.len() as f64;
+        let within = points
+            .iter()
+            .filter(|p| p.wave == w && distance(p, targets) <= 1.0)
+            .count();
+        let wave = Wave {
+            wave: w,
+            points: design.len(),
+            within,
+            non_implausible_share: share,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        on_wave(&wave);
+        waves.push(wave);
+    }
+    // The closest simulated point, confirmed with more replications.
+    let best = points
+        .iter()
+        .min_by(|a, b| distance(a, targets).total_cmp(&distance(b, targets)))
+        .map(|p| p.x.clone())
+        .ok_or("no point was simulated")?;
+    let sc = scenario_at(chain, file, params, &best)?;
+    let per = measure(&sc, targets, o.seed, 0..o.confirm_replications)?;
+    replications += o.confirm_replications;
+    let fit: Vec<Fit> = targets
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let v: Vec<f64> = per.iter().map(|r| r[k]).collect();
+            let s = crate::stats::Summary::from_values(&v, 0.95);
+            Fit {
+                metric: t.metric.clone(),
+                scope: t.scope.clone(),
+                reported: t.value,
+                tolerance: t.tolerance,
+                n: v.len() as u64,
+                simulated: s.mean,
+                ci_low: s.ci_low,
+                ci_high: s.ci_high,
+                within: (s.mean - t.value).abs() <= t.tolerance,
+            }
+        })
+        .collect();
+    let fitted = fit.iter().all(|f| f.within);
+    // Ranges: the candidates no target rules out.
+    let kept: Vec<&Vec<f64>> = candidates
+        .iter()
+        .filter(|u| implausibility(&emulators, u, &all) <= o.cutoff)
+        .collect();
+    let ranges = params
+        .iter()
+        .enumerate()
+        .map(|(j, p)| {
+            let (lo, hi) = kept
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), u| {
+                    (a.min(u[j]), b.max(u[j]))
+                });
+            let (low, high) = if kept.is_empty() {
+                (f64::NAN, f64::NAN)
+            } else {
+                (p.min + lo * (p.max - p.min), p.min + hi * (p.max - p.min))
+            };
+            ParamRange {
+                path: p.path.clone(),
+                mode: p.mode.clone(),
+                min: p.min,
+                max: p.max,
+                low,
+                high,
+                fitted: best[j],
+                share_of_bounds: (high - low) / (p.max - p.min),
+            }
+        })
+        .collect();
+    // Conflicts, when the fit fails.
+    let name = |k: usize| format!("{}@{}", targets[k].metric, targets[k].scope);
+    let reachable = |only: &[usize]| {
+        candidates
+            .iter()
+            .any(|u| implausibility(&emulators, u, only) <= o.cutoff)
+    };
+    let mut unreachable = Vec::new();
+    let mut conflicts = Vec::new();
+    if !fitted {
+        for k in 0..targets.len() {
+            if !reachable(&[k]) {
+                unreachable.push(name(k));
+            }
+        }
+        for a in 0..targets.len() {
+            for b in a + 1..targets.len() {
+                if reachable(&[a]) && reachable(&[b]) && !reachable(&[a, b]) {
+                    conflicts.push((name(a), name(b)));
+                }
+            }
+        }
+    }
+    Ok(Calibration {
+        fitted,
+        best,
+        fit,
+        ranges,
+        waves,
+        evaluations: points.len() + 1,
+        points,
+        unreachable,
+        conflicts,
+        replications,
+    })
+}
+
+/// The largest distance of a point's means from the targets, in tolerances.
+fn distance(p: &Point, targets: &[TargetSpec]) -> f64 {
+    targets
+        .iter()
+        .zip(&p.y)
+        .map(|(t, y)| {
+            if y.is_finite() {
+                (y - t.value).abs() / t.tolerance
+            } else {
+                f64::INFINITY
+            }
+        })
+        .fold(0.0, f64::max)
+}
