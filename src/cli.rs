@@ -200,7 +200,7 @@ enum Command {
     Calibrate {
         /// The scenario file.
         scenario: PathBuf,
-        /// The targets file: [[target]] metric, scope, value, tolerance; [[parameter]] path, min, max, mode (see the README, Calibrate).
+        /// The targets file: [[target]] metric, scope, value, tolerance; [[parameter]] path, min, max, mode (`motcua schema targets`).
         targets: PathBuf,
         /// Points to simulate over all waves (default 12 per parameter per wave).
         #[arg(long)]
@@ -275,8 +275,8 @@ enum Command {
     },
     /// Print a reference as Markdown: the output files (every file, column and metric), or an input format (every field: path, type, unit, default, range, meaning)
     Schema {
-        /// Which: outputs, scenario, reform, sweep or network
-        #[arg(default_value = "outputs", value_parser = ["outputs", "scenario", "reform", "sweep", "network"])]
+        /// Which: outputs, scenario, reform, sweep, network or targets
+        #[arg(default_value = "outputs", value_parser = ["outputs", "scenario", "reform", "sweep", "network", "targets"])]
         what: String,
     },
     /// Check the engine against queueing theory (Erlang C, Pollaczek–Khinchine, Jackson, Little); exit 1 if any check fails.

@@ -97,7 +97,15 @@ pub struct TargetsFile {
 
 /// Reads and checks a targets file: every error at once.
 pub fn parse_targets(text: &str) -> Result<TargetsFile, Vec<String>> {
-    let t: TargetsFile = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+    let t: TargetsFile = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        vec![match line {
+            Some(l) => format!("line {l}: {}", e.message()),
+            None => e.message().to_string(),
+        }]
+    })?;
     let mut errors = Vec::new();
     if t.targets.is_empty() {
         errors.push("no [[target]]: give at least one reported figure".into());

@@ -78,8 +78,8 @@ const DIST_MIN: &str = "a distribution; mean ≤ 112,500 (a working year)";
 const DIST_DAYS: &str = "a distribution; mean ≤ 3,650";
 
 /// Every reference, in the order `motcua schema` lists them.
-pub fn all() -> [&'static Reference; 4] {
-    [&SCENARIO, &REFORM, &SWEEP, &NETWORK]
+pub fn all() -> [&'static Reference; 5] {
+    [&SCENARIO, &REFORM, &SWEEP, &NETWORK, &TARGETS]
 }
 
 /// The reference named `name`.
@@ -1939,6 +1939,140 @@ pub static NETWORK: Reference = Reference {
                     REQ,
                     "`poisson` (rate), `profile` (segments), `renewal` (interarrival)",
                     "the arrival process",
+                ),
+            ],
+        },
+    ],
+};
+
+/// The targets file of `motcua calibrate`.
+pub static TARGETS: Reference = Reference {
+    name: "targets",
+    title: "Targets files (calibration)",
+    intro: "A targets file gives the figures a province reported and the free parameters `motcua calibrate` may move to match them. Each target is a metric of `motcua schema outputs` at a scope (overall, a tier, or a unit name), with its reported value and the tolerance the fit may miss it by. Each parameter is a named field path of the scenario (as in sweeps and `[[edit]]`) with bounds; `mode = \"scale\"` multiplies the fields' values as given (one factor for all the procedures a `*` selects), `mode = \"set\"` gives them one value. The fit is written as `[[edit]]` entries of `calibrated.toml`.",
+    sections: &[
+        Section {
+            title: "Top level",
+            note: "",
+            example: "name = \"seed-province-2022\"",
+            fields: &[
+                f(
+                    "name",
+                    "string",
+                    "",
+                    REQ,
+                    "a name",
+                    "the calibration's name; results go to `results/calibrate-<name>/`",
+                ),
+                f(
+                    "target",
+                    "array of tables",
+                    "",
+                    REQ,
+                    "at least one",
+                    "the reported figures (`[[target]]`, below)",
+                ),
+                f(
+                    "parameter",
+                    "array of tables",
+                    "",
+                    REQ,
+                    "at least one",
+                    "the free parameters (`[[parameter]]`, below)",
+                ),
+            ],
+        },
+        Section {
+            title: "target",
+            note: "One reported figure.",
+            example: "[[target]]\nmetric = \"late_rate\"\nscope = \"overall\"\nvalue = 0.0421\ntolerance = 0.003\nperiod = \"2022, 9 months\"\nsource = \"seed report\"",
+            fields: &[
+                f(
+                    "target[].metric",
+                    "string",
+                    "",
+                    REQ,
+                    "a metric of `motcua schema outputs`",
+                    "what was reported",
+                ),
+                f(
+                    "target[].scope",
+                    "string",
+                    "",
+                    "overall",
+                    "`overall`, a tier, or a unit name",
+                    "where (tiers and units on the receiving basis)",
+                ),
+                f(
+                    "target[].value",
+                    "number",
+                    "the metric's",
+                    REQ,
+                    "finite",
+                    "the reported value (a count per year for volumes)",
+                ),
+                f(
+                    "target[].tolerance",
+                    "number",
+                    "the metric's",
+                    REQ,
+                    "> 0",
+                    "how far the simulated mean may be from the value; also the observation error of the implausibility measure",
+                ),
+                f(
+                    "target[].period",
+                    "string",
+                    "",
+                    "empty",
+                    "free text",
+                    "the period the figure covers (the scenario's horizon is what is simulated)",
+                ),
+                f(
+                    "target[].source",
+                    "string",
+                    "",
+                    "empty",
+                    "free text",
+                    "where the figure comes from",
+                ),
+            ],
+        },
+        Section {
+            title: "parameter",
+            note: "One free parameter.",
+            example: "[[parameter]]\npath = \"procedure[*].handoff_days.mean\"\nmode = \"scale\"\nmin = 0.5\nmax = 2.0",
+            fields: &[
+                f(
+                    "parameter[].path",
+                    "string",
+                    "",
+                    REQ,
+                    "a named numeric field path of the scenario",
+                    "what the calibration moves",
+                ),
+                f(
+                    "parameter[].min",
+                    "number",
+                    "the field's, or a factor",
+                    REQ,
+                    "finite, < max (≥ 0 for a scale)",
+                    "lower bound",
+                ),
+                f(
+                    "parameter[].max",
+                    "number",
+                    "the field's, or a factor",
+                    REQ,
+                    "finite, > min",
+                    "upper bound",
+                ),
+                f(
+                    "parameter[].mode",
+                    "string",
+                    "",
+                    "set",
+                    "`set` or `scale`",
+                    "`set`: the value every selected field takes; `scale`: a factor on their values as given",
                 ),
             ],
         },

@@ -542,3 +542,35 @@ fn influential_defaults_are_announced_once_and_listed_in_the_summary() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+fn targets_error(text: &str) -> String {
+    match motcua::experiment::calibrate::parse_targets(text) {
+        Ok(_) => panic!("the probe was accepted:\n{text}"),
+        Err(e) => e.join("\n"),
+    }
+}
+
+#[test]
+fn the_targets_reference_documents_exactly_the_fields_the_parser_accepts() {
+    let r = &reference::TARGETS;
+    let target = "[[target]]\nmetric = \"late_rate\"\nvalue = 0.04\ntolerance = 0.01\n";
+    let param = "[[parameter]]\npath = \"procedure[*].deadline_days\"\nmin = 1\nmax = 2\n";
+    check(
+        r,
+        "",
+        targets_error(&format!("name = \"x\"\nzz = 1\n{target}{param}")),
+        &[],
+    );
+    check(
+        r,
+        "target[].",
+        targets_error(&format!("name = \"x\"\n{target}zz = 1\n{param}")),
+        &[],
+    );
+    check(
+        r,
+        "parameter[].",
+        targets_error(&format!("name = \"x\"\n{target}{param}zz = 1\n")),
+        &[],
+    );
+}
