@@ -232,6 +232,15 @@ enum Command {
         /// Warm-up days, overriding the scenario's.
         #[arg(long)]
         warmup_days: Option<u32>,
+        /// With --shard: the wave whose points this shard runs (the earlier waves must be done).
+        #[arg(long, requires = "shard")]
+        wave: Option<usize>,
+        /// Run only shard K of N of --wave (e.g. 2/8; with Slurm, K = SLURM_ARRAY_TASK_ID); a run without it completes what the shards left and writes the outputs.
+        #[arg(long, requires = "wave")]
+        shard: Option<String>,
+        /// Where simulated points are kept, so that a killed run resumes and shards share them (default: the output folder's name with `.points`).
+        #[arg(long)]
+        store: Option<PathBuf>,
         /// Hide the progress bar and the wave lines.
         #[arg(long, short)]
         quiet: bool,
@@ -595,9 +604,21 @@ pub(crate) fn run() -> Result<Outcome> {
             force,
             horizon_days,
             warmup_days,
+            wave,
+            shard,
+            store,
             quiet,
         } => {
+            let shard = match (shard, wave) {
+                (Some(s), Some(w)) => {
+                    let s: experiment::sweep::Shard = s.parse().map_err(anyhow::Error::msg)?;
+                    Some((s.k, s.n, w))
+                }
+                _ => None,
+            };
             let o = commands::CalibrateOptions {
+                shard,
+                store,
                 scenario,
                 targets,
                 budget,
@@ -626,16 +647,28 @@ pub(crate) fn run() -> Result<Outcome> {
                 }
             };
             let done = commands::calibrate(&o, &bar, &wave)?;
-            say(motcua::report::calibrate_summary(
-                &done.result,
-                done.wall_s,
-                &done.dir,
-            ))?;
-            Ok(if done.result.fitted {
-                Outcome::Ok
-            } else {
-                Outcome::Breached
-            })
+            match &done.result {
+                experiment::calibrate::Calibrated::Done(c) => {
+                    say(motcua::report::calibrate_summary(c, done.wall_s, &done.dir))?;
+                    Ok(if c.fitted {
+                        Outcome::Ok
+                    } else {
+                        Outcome::Breached
+                    })
+                }
+                experiment::calibrate::Calibrated::Shard {
+                    wave,
+                    simulated,
+                    of,
+                } => {
+                    say(format_args!(
+                        "wave {wave}: this shard simulated {simulated} of its {of} points in {:.1} s into {}; when every shard is done, run the next wave's shards or the command without --shard\n",
+                        done.wall_s,
+                        done.dir.display()
+                    ))?;
+                    Ok(Outcome::Ok)
+                }
+            }
         }
         Command::Init {
             file,

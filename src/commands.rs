@@ -713,16 +713,20 @@ pub struct CalibrateOptions {
     pub horizon_days: Option<u32>,
     /// Warm-up days, overriding the scenario's.
     pub warmup_days: Option<u32>,
+    /// Run only shard K of N of one wave: `(k, n, wave)`.
+    pub shard: Option<(usize, usize, usize)>,
+    /// Where simulated points are kept (default `results/calibrate-<name>.points`).
+    pub store: Option<PathBuf>,
 }
 
 /// What `calibrate` did.
 #[derive(Debug)]
 pub struct CalibrateDone {
-    /// The outcome.
-    pub result: crate::experiment::calibrate::Calibration,
+    /// The outcome (a shard's, or the calibration).
+    pub result: crate::experiment::calibrate::Calibrated,
     /// The targets file.
     pub spec: crate::experiment::calibrate::TargetsFile,
-    /// Where the set was written.
+    /// Where the set was written (the point store for a shard).
     pub dir: PathBuf,
     /// Wall-clock seconds.
     pub wall_s: f64,
@@ -772,11 +776,30 @@ pub fn calibrate(
         confirm_replications: o.confirm_replications,
         seed,
         cutoff: 3.0,
+        shard: o.shard,
     };
+    if let Some((k, n, w)) = o.shard
+        && !(k >= 1 && k <= n && w >= 1 && w <= o.waves)
+    {
+        return Err(CommandError::Input(format!(
+            "--shard {k}/{n} of --wave {w}: need 1 ≤ K ≤ N and 1 ≤ wave ≤ --waves ({})",
+            o.waves
+        )));
+    }
     let dir = o.out.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(format!("calibrate-{}", output::folder_name(&spec.name)))
     });
-    let mut set = output::OutputSet::begin(&dir, o.force)?;
+    let store_dir = o.store.clone().unwrap_or_else(|| {
+        let mut name = dir.file_name().unwrap_or_default().to_os_string();
+        name.push(".points");
+        dir.with_file_name(name)
+    });
+    let store = report::calibrate::FileStore::new(&store_dir)?;
+    let mut set = if o.shard.is_none() {
+        Some(output::OutputSet::begin(&dir, o.force)?)
+    } else {
+        None
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(o.threads)
         .build()
@@ -784,10 +807,21 @@ pub fn calibrate(
     let pb = progress((points * o.waves) as u64);
     let start = std::time::Instant::now();
     let result = pool
-        .install(|| cal::calibrate(&chain, &o.scenario, &spec, &opts, &pb, on_wave))
+        .install(|| cal::calibrate(&chain, &o.scenario, &spec, &opts, &store, &pb, on_wave))
         .map_err(|e| CommandError::Input(format!("{label}: {e}")))?;
     pb.finish_and_clear();
     let wall_s = start.elapsed().as_secs_f64();
+    let (result, mut set) = match (result, set.take()) {
+        (cal::Calibrated::Done(c), Some(set)) => (c, set),
+        (other, _) => {
+            return Ok(CalibrateDone {
+                result: other,
+                spec,
+                dir: store_dir,
+                wall_s,
+            });
+        }
+    };
     let header = format!(
         "{} fitted by motcua calibrate to {} ({} waves of {} points, seed {seed}): {}.\nRun it with `motcua run`; fit.csv and ranges.csv say how well and how firmly.",
         base.name,
@@ -816,7 +850,7 @@ pub fn calibrate(
     report::calibrate::write_set(&mut set, &j, &overlay)?;
     let dir = set.commit(report::calibrate::manifest(&j))?;
     Ok(CalibrateDone {
-        result,
+        result: cal::Calibrated::Done(result),
         spec,
         dir,
         wall_s,

@@ -171,6 +171,9 @@ pub struct Options {
     pub seed: u64,
     /// Implausibility cut-off.
     pub cutoff: f64,
+    /// Run only shard `k` of `n` (1-based) of wave `w`: `(k, n, w)`; the
+    /// earlier waves must be in the store.
+    pub shard: Option<(usize, usize, usize)>,
 }
 
 /// One simulated point.
@@ -443,9 +446,10 @@ pub fn calibrate(
     file: &std::path::Path,
     spec: &TargetsFile,
     o: &Options,
+    store: &dyn PointStore,
     progress: &indicatif::ProgressBar,
     on_wave: &(dyn Fn(&Wave) + Sync),
-) -> Result<Calibration, String> {
+) -> Result<Calibrated, String> {
     let params = &spec.parameters;
     let targets = &spec.targets;
     let d = params.len();
@@ -480,6 +484,23 @@ pub fn calibrate(
             .fold(0.0, f64::max)
     };
     let all: Vec<usize> = (0..targets.len()).collect();
+    // Simulates the points `which` of a design, storing each as it is done
+    // (a killed run resumes from the store); results in `which` order.
+    let simulate = |which: &[usize], design: &[Vec<f64>], keys: &[u64]| {
+        which
+            .par_iter()
+            .map(|&i| {
+                let sc = scenario_at(chain, file, params, &from_unit(&design[i]))?;
+                let per = measure(&sc, targets, o.seed, 0..o.replications)?;
+                let y: Vec<f64> = (0..targets.len())
+                    .map(|k| mean(&per.iter().map(|r| r[k]).collect::<Vec<_>>()))
+                    .collect();
+                store.put(keys[i], &y)?;
+                progress.inc(1);
+                Ok(y)
+            })
+            .collect::<Result<Vec<Vec<f64>>, String>>()
+    };
     for w in 1..=o.waves {
         let start = std::time::Instant::now();
         let design: Vec<Vec<f64>> = if emulators.is_empty() {
@@ -516,18 +537,40 @@ pub fn calibrate(
             }
             ok
         };
-        let ys: Vec<Vec<f64>> = design
-            .par_iter()
-            .map(|u| {
-                let sc = scenario_at(chain, file, params, &from_unit(u))?;
-                let per = measure(&sc, targets, o.seed, 0..o.replications)?;
-                progress.inc(1);
-                Ok((0..targets.len())
-                    .map(|k| mean(&per.iter().map(|r| r[k]).collect::<Vec<_>>()))
-                    .collect())
-            })
-            .collect::<Result<_, String>>()?;
-        replications += o.replications * design.len() as u64;
+        let keys: Vec<u64> = design
+            .iter()
+            .map(|u| point_key(chain, spec, o, &from_unit(u)))
+            .collect();
+        let stored: Vec<Option<Vec<f64>>> = keys
+            .iter()
+            .map(|&k| store.get(k).filter(|y| y.len() == targets.len()))
+            .collect();
+        let missing: Vec<usize> = (0..design.len()).filter(|&i| stored[i].is_none()).collect();
+        if let Some((k, n, shard_wave)) = o.shard {
+            if w < shard_wave && !missing.is_empty() {
+                return Err(format!(
+                    "wave {w} has {} of its {} points not yet simulated: run its shards (--wave {w} --shard K/{n}) first",
+                    missing.len(),
+                    design.len()
+                ));
+            }
+            if w == shard_wave {
+                let mine: Vec<usize> = missing.iter().copied().filter(|i| i % n == k - 1).collect();
+                simulate(&mine, &design, &keys)?;
+                return Ok(Calibrated::Shard {
+                    wave: w,
+                    simulated: mine.len(),
+                    of: design.len(),
+                });
+            }
+        }
+        let fresh = simulate(&missing, &design, &keys)?;
+        replications += o.replications * missing.len() as u64;
+        let mut fresh = fresh.into_iter();
+        let ys: Vec<Vec<f64>> = stored
+            .into_iter()
+            .map(|y| y.or_else(|| fresh.next()).unwrap_or_default())
+            .collect();
         for (u, y) in design.iter().zip(ys) {
             points.push(Point {
                 wave: w,
@@ -650,7 +693,7 @@ pub fn calibrate(
             }
         }
     }
-    Ok(Calibration {
+    Ok(Calibrated::Done(Calibration {
         fitted,
         best,
         fit,
@@ -661,7 +704,68 @@ pub fn calibrate(
         unreachable,
         conflicts,
         replications,
-    })
+    }))
+}
+
+/// Where simulated points are kept between runs and shards (keyed by
+/// [`point_key`]); the commands keep them as files.
+pub trait PointStore: Sync {
+    /// The stored means of a point, if it was simulated.
+    fn get(&self, key: u64) -> Option<Vec<f64>>;
+    /// Stores a point's means.
+    fn put(&self, key: u64, y: &[f64]) -> Result<(), String>;
+}
+
+/// A store that keeps nothing.
+pub struct NoStore;
+
+impl PointStore for NoStore {
+    fn get(&self, _key: u64) -> Option<Vec<f64>> {
+        None
+    }
+    fn put(&self, _key: u64, _y: &[f64]) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// What a call of [`calibrate`] did.
+#[derive(Clone, Debug)]
+pub enum Calibrated {
+    /// Every wave ran: the calibration.
+    Done(Calibration),
+    /// One shard of one wave ran (`Options::shard`).
+    Shard {
+        /// The wave.
+        wave: usize,
+        /// Points this shard simulated.
+        simulated: usize,
+        /// Points of the wave.
+        of: usize,
+    },
+}
+
+/// The key of a point: the scenario as merged, the targets, the parameters,
+/// the seed, the replications and the point's values.
+pub fn point_key(chain: &RawChain, spec: &TargetsFile, o: &Options, x: &[f64]) -> u64 {
+    let mut h = crate::hash::Fnv::new();
+    h.write(&chain.fingerprint().to_le_bytes());
+    for t in &spec.targets {
+        h.write(t.metric.as_bytes());
+        h.write(b"@");
+        h.write(t.scope.as_bytes());
+        h.write(b";");
+    }
+    for p in &spec.parameters {
+        h.write(p.path.as_bytes());
+        h.write(p.mode.as_bytes());
+        h.write(b";");
+    }
+    h.write(&o.seed.to_le_bytes());
+    h.write(&o.replications.to_le_bytes());
+    for v in x {
+        h.write(&v.to_bits().to_le_bytes());
+    }
+    h.finish()
 }
 
 /// The largest distance of a point's means from the targets, in tolerances.

@@ -101,3 +101,39 @@ pub fn manifest(j: &CalibrationJson<'_>) -> Manifest {
         files: Vec::new(),
     }
 }
+
+/// Simulated points kept as one small JSON file each (`<key>.json`, written
+/// atomically), so that a killed calibration resumes and the shards of a
+/// wave (a Slurm job array) share their points.
+pub struct FileStore {
+    dir: std::path::PathBuf,
+}
+
+impl FileStore {
+    /// A store in `dir` (created).
+    pub fn new(dir: &Path) -> Result<Self, ReportError> {
+        std::fs::create_dir_all(dir).map_err(|e| ReportError::Io {
+            path: dir.display().to_string(),
+            source: e,
+        })?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+impl crate::experiment::calibrate::PointStore for FileStore {
+    fn get(&self, key: u64) -> Option<Vec<f64>> {
+        let path = self.dir.join(format!("{}.json", crate::hash::hex(key)));
+        let text = crate::scenario::read_capped(&path, false, "json").ok()?;
+        serde_json::from_str::<Vec<Option<f64>>>(&text)
+            .ok()
+            .map(|v| v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+    }
+    fn put(&self, key: u64, y: &[f64]) -> Result<(), String> {
+        let path = self.dir.join(format!("{}.json", crate::hash::hex(key)));
+        let v: Vec<Option<f64>> = y.iter().map(|x| x.is_finite().then_some(*x)).collect();
+        let bytes = serde_json::to_vec(&v).map_err(|e| e.to_string())?;
+        super::write_atomic(&path, &bytes).map_err(|e| e.to_string())
+    }
+}

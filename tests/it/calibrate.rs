@@ -254,3 +254,64 @@ fn edit_entries_change_fields_by_path_and_bad_ones_are_all_reported() {
     assert!(e.contains("exactly one of set and scale"), "{e}");
     assert!(!e.contains("panicked"), "{e}");
 }
+
+#[test]
+fn shards_of_each_wave_then_a_plain_run_give_the_unsharded_calibration() {
+    let dir = fresh_dir("calibrate", "shards");
+    province(&dir);
+    std::fs::write(
+        dir.join("targets.toml"),
+        "name = \"shards\"\n\
+         [[target]]\nmetric = \"supplement_rate\"\nvalue = 0.12\ntolerance = 0.005\n\
+         [[parameter]]\npath = \"procedure[*].incomplete_at_desk\"\nmode = \"scale\"\nmin = 0.5\nmax = 2.0\n",
+    )
+    .unwrap();
+    let run = |out: &Path, store: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "calibrate".to_string(),
+            dir.join("prov.toml").to_str().unwrap().into(),
+            dir.join("targets.toml").to_str().unwrap().into(),
+            "--waves".into(),
+            "2".into(),
+            "--budget".into(),
+            "12".into(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+            "--store".into(),
+            store.to_str().unwrap().into(),
+            "-q".into(),
+        ];
+        args.extend(DAYS.iter().map(|s| s.to_string()));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        motcua(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (out, store) = (dir.join("sharded"), dir.join("sharded.points"));
+    // Wave 2 cannot start before wave 1 is done.
+    let r = run(&out, &store, &["--wave", "2", "--shard", "1/2"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&r.stderr)
+            .contains("wave 1 has 6 of its 6 points not yet simulated")
+    );
+    for wave in ["1", "2"] {
+        for shard in ["1/2", "2/2"] {
+            ok(&run(&out, &store, &["--wave", wave, "--shard", shard]));
+        }
+    }
+    assert!(!out.exists(), "a shard writes no output set");
+    ok(&run(&out, &store, &[]));
+    let plain = dir.join("plain");
+    ok(&run(&plain, &dir.join("plain.points"), &[]));
+    let read = |d: &Path| -> serde_json::Value {
+        let j: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("calibration.json")).unwrap())
+                .unwrap();
+        j["result"].clone()
+    };
+    let (a, b) = (read(&out), read(&plain));
+    for key in ["best", "fit", "ranges", "points", "fitted"] {
+        assert_eq!(a[key], b[key], "{key} differs between sharded and plain");
+    }
+    // After the shards, the plain run simulated only the confirmation.
+    assert_eq!(a["replications"], 10);
+}
