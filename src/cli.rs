@@ -314,7 +314,7 @@ enum Command {
         /// Timed runs of the engine workload (median reported); province-year uses up to 3.
         #[arg(long, default_value_t = 11)]
         repeat: usize,
-        /// Run only these workloads (engine-mmc, province-year, nation-year, sweep-scaling); default all.
+        /// Run only these workloads (engine-mmc, engine-reference-loop, province-year, nation-year, sweep-scaling); default all.
         #[arg(long = "workload")]
         workloads: Vec<String>,
         /// Compare with a stored `bench --json` file: exit 1 if an answer changed (counts must be equal and outputs bit-identical, read back exactly) or a throughput fell by more than the tolerance.
@@ -828,20 +828,32 @@ fn cmd_bench(
         say(format_args!("{}\n", serde_json::to_string_pretty(&suite)?))?;
     } else {
         say(format_args!(
-            "motcua bench, commit {}, {} ({} cores)\n",
-            suite.commit, suite.machine.cpu, suite.machine.cores
+            "motcua bench, commit {}, {}, {} ({} cores)\n",
+            suite.commit, suite.rustc, suite.machine.cpu, suite.machine.cores
         ))?;
         for w in &suite.workloads {
             let counts: Vec<String> = w.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
             say(format_args!(
-                "  {:<14} {:>12} {:<17} wall {:.3} s, {} thread(s), {}, peak {:.0} MiB\n",
+                "  {:<21} {:>12} {:<17} wall {:.3} s (min {:.3}, max {:.3}, {} runs), {} thread(s), {}, peak {:.0} MiB\n",
                 w.name,
                 motcua::report::num(w.throughput, 4),
                 w.throughput_unit,
                 w.wall_s,
+                w.min_s,
+                w.max_s,
+                w.runs_s.len(),
                 w.threads,
                 counts.join(", "),
                 w.peak_rss_mib
+            ))?;
+        }
+        let find = |n: &str| suite.workloads.iter().find(|w| w.name == n);
+        if let (Some(engine), Some(reference)) = (find("engine-mmc"), find("engine-reference-loop"))
+        {
+            say(format_args!(
+                "  engine-mmc against the hand-written loop: {:.2}× its speed by medians, {:.2}× by fastest runs (this run; > 1 is faster)\n",
+                reference.wall_s / engine.wall_s,
+                reference.min_s / engine.min_s
             ))?;
         }
         say(format_args!("  counting rule: {}\n", suite.counting_rule))?;

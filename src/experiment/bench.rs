@@ -30,6 +30,8 @@ pub struct BenchResult {
     pub repeats: usize,
     /// Fastest run, seconds.
     pub wall_s_min: f64,
+    /// Every timed run, seconds.
+    pub runs_s: Vec<f64>,
     /// Mean wait in queue of the last run (a fingerprint of the answer; the
     /// same seed must give the same value).
     pub mean_wait: f64,
@@ -57,9 +59,11 @@ pub fn engine_mmc(repeats: usize) -> Result<BenchResult, RunError> {
         last = run(&net, &cfg, Streams::new(1, 0))?;
         walls.push(t.elapsed().as_secs_f64());
     }
+    let runs_s = walls.clone();
     walls.sort_by(f64::total_cmp);
     let wall_s = walls[walls.len() / 2];
     Ok(BenchResult {
+        runs_s,
         name: "engine-mmc".into(),
         customers: last.customers,
         events: last.events,
@@ -74,6 +78,58 @@ pub fn engine_mmc(repeats: usize) -> Result<BenchResult, RunError> {
     })
 }
 
+/// `engine-reference-loop`: the same M/M/c queue and stopping rule as
+/// `engine-mmc`, written as the plain loop one would write by hand (a binary
+/// heap of events, a FIFO queue of arrival times, the same random number
+/// generator and exponential draws, no statistics): the bar a general engine
+/// should clear. Returns (customers, events, sum of waits) of one run.
+pub fn reference_loop(c: u32, lambda: f64, mean_service: f64, customers: u64) -> (u64, u64, f64) {
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, VecDeque};
+    let streams = Streams::new(1, 0);
+    let mut arrivals_rng = streams.stream("reference-arrivals", &[]);
+    let mut service_rng = streams.stream("reference-service", &[]);
+    let sampler = |d: Dist| match d.sampler() {
+        Ok(s) => s,
+        Err(e) => unreachable!("an exponential with a positive mean is valid: {e:?}"),
+    };
+    let inter = sampler(Dist::exponential(1.0 / lambda));
+    let service = sampler(Dist::exponential(mean_service));
+    // Non-negative times order as their bit patterns; the low bit of the
+    // key says which kind of event (0 arrival, 1 departure).
+    let key = |t: f64, departure: bool| Reverse((t.to_bits(), departure));
+    let mut heap = BinaryHeap::new();
+    heap.push(key(inter.sample(&mut arrivals_rng), false));
+    let mut queue: VecDeque<f64> = VecDeque::new();
+    let (mut busy, mut done, mut events, mut waits) = (0u32, 0u64, 0u64, 0.0);
+    while let Some(Reverse((bits, departure))) = heap.pop() {
+        let now = f64::from_bits(bits);
+        events += 1;
+        if departure {
+            done += 1;
+            if done >= customers {
+                break;
+            }
+            match queue.pop_front() {
+                Some(arrived) => {
+                    waits += now - arrived;
+                    heap.push(key(now + service.sample(&mut service_rng), true));
+                }
+                None => busy -= 1,
+            }
+        } else {
+            heap.push(key(now + inter.sample(&mut arrivals_rng), false));
+            if busy < c {
+                busy += 1;
+                heap.push(key(now + service.sample(&mut service_rng), true));
+            } else {
+                queue.push_back(now);
+            }
+        }
+    }
+    (done, events, waits)
+}
+
 /// The version of the suite's workloads and JSON; `--check` refuses files of another version.
 pub const SUITE_VERSION: u32 = 1;
 
@@ -81,8 +137,9 @@ pub const SUITE_VERSION: u32 = 1;
 pub const NATION: &str = include_str!("../../scenarios/nation-2025.toml");
 
 /// The workloads of the suite, in order.
-pub const WORKLOADS: [&str; 4] = [
+pub const WORKLOADS: [&str; 5] = [
     "engine-mmc",
+    "engine-reference-loop",
     "province-year",
     "nation-year",
     "sweep-scaling",
@@ -99,6 +156,15 @@ pub struct Workload {
     pub outputs: std::collections::BTreeMap<String, f64>,
     /// Wall time of the (median) run, seconds.
     pub wall_s: f64,
+    /// Every timed run's wall time, seconds, in the order they ran.
+    #[serde(default)]
+    pub runs_s: Vec<f64>,
+    /// The fastest run, seconds.
+    #[serde(default)]
+    pub min_s: f64,
+    /// The slowest run, seconds.
+    #[serde(default)]
+    pub max_s: f64,
     /// Throughput of the (median) run.
     pub throughput: f64,
     /// Unit of the throughput.
@@ -123,8 +189,12 @@ pub struct Machine {
 pub struct Suite {
     /// Suite version.
     pub suite_version: u32,
-    /// Commit of the code (`git rev-parse --short HEAD`, or "unknown").
+    /// Commit of the code, embedded when the binary was built (`unknown`
+    /// outside a git checkout).
     pub commit: String,
+    /// The compiler that built the binary.
+    #[serde(default)]
+    pub rustc: String,
     /// The machine.
     pub machine: Machine,
     /// How events and customers are counted.
@@ -162,19 +232,17 @@ fn machine() -> Machine {
     }
 }
 
-fn commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
+/// The commit the binary was built from (embedded by `build.rs`).
+pub const COMMIT: &str = env!("MOTCUA_COMMIT");
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The compiler that built the binary (embedded by `build.rs`).
+pub const RUSTC: &str = env!("MOTCUA_RUSTC");
+
+/// Min, median and max of a set of timings.
+fn spread(walls: &[f64]) -> (f64, f64, f64) {
+    let mut v = walls.to_vec();
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    (v[0], v[v.len() / 2], v[v.len() - 1])
 }
 
 /// Runs the named workloads (all when empty), each `repeat` times where it is cheap.
@@ -203,7 +271,38 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
             .into(),
             outputs: [("mean_wait".to_string(), r.mean_wait)].into(),
             wall_s: r.wall_s,
+            min_s: spread(&r.runs_s).0,
+            max_s: spread(&r.runs_s).2,
+            runs_s: r.runs_s.clone(),
             throughput: r.customers_per_s,
+            throughput_unit: "customers/s".into(),
+            threads: 1,
+            peak_rss_mib: peak_rss_mib(),
+        });
+    }
+    if want("engine-reference-loop") {
+        let cfg = (10, 9.0, 1.0, 1_000_000);
+        let mut last = reference_loop(cfg.0, cfg.1, cfg.2, cfg.3);
+        let mut walls = Vec::new();
+        for _ in 0..repeat.max(1) {
+            let t = Instant::now();
+            last = reference_loop(cfg.0, cfg.1, cfg.2, cfg.3);
+            walls.push(t.elapsed().as_secs_f64());
+        }
+        let (min_s, wall, max_s) = spread(&walls);
+        workloads.push(Workload {
+            name: "engine-reference-loop".into(),
+            counts: [
+                ("customers".to_string(), last.0),
+                ("events".to_string(), last.1),
+            ]
+            .into(),
+            outputs: [("mean_wait".to_string(), last.2 / last.0 as f64)].into(),
+            wall_s: wall,
+            runs_s: walls,
+            min_s,
+            max_s,
+            throughput: last.0 as f64 / wall,
             throughput_unit: "customers/s".into(),
             threads: 1,
             peak_rss_mib: peak_rss_mib(),
@@ -226,7 +325,7 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
         let dossiers: u64 = runs.iter().map(|r| r.dossiers).sum();
         let events: u64 = runs.iter().map(|r| r.events).sum();
         let late = s.overall.counts.late as f64 / s.overall.counts.resolved as f64;
-        let wall = median(walls);
+        let (min_s, wall, max_s) = spread(&walls);
         workloads.push(Workload {
             name: "province-year".into(),
             counts: [
@@ -236,6 +335,9 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
             .into(),
             outputs: [("late_rate".to_string(), late)].into(),
             wall_s: wall,
+            runs_s: walls,
+            min_s,
+            max_s,
             throughput: dossiers as f64 / wall,
             throughput_unit: "dossiers/s".into(),
             threads: 1,
@@ -272,6 +374,9 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
             )]
             .into(),
             wall_s: wall,
+            runs_s: vec![wall],
+            min_s: wall,
+            max_s: wall,
             throughput: dossiers as f64 / wall,
             throughput_unit: "dossiers/s".into(),
             threads: cores,
@@ -306,6 +411,9 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
             .into(),
             outputs: [("speedup".to_string(), walls[0] / walls[1])].into(),
             wall_s: walls[1],
+            runs_s: vec![walls[1]],
+            min_s: walls[1],
+            max_s: walls[1],
             throughput: 4.0 / walls[1],
             throughput_unit: "province-years/s".into(),
             threads: cores,
@@ -314,7 +422,8 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
     }
     Ok(Suite {
         suite_version: SUITE_VERSION,
-        commit: commit(),
+        commit: COMMIT.into(),
+        rustc: RUSTC.into(),
         machine: machine(),
         counting_rule: COUNTING_RULE.into(),
         workloads,

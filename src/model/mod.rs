@@ -699,7 +699,7 @@ pub struct ProvinceRun {
     /// Counter-wait histogram per receiving unit, minutes (the units' own
     /// quantiles: a planner's target such as "90% served within 20 minutes at
     /// each commune").
-    pub unit_counter_wait: Vec<Histogram>,
+    pub unit_counter_wait: Vec<crate::stats::CoarseHistogram>,
     /// Dossiers open at the end, per tally cell.
     pub open: Vec<u64>,
     /// Of which past their appointment (extended by the citizen's time while
@@ -850,7 +850,7 @@ impl<'a> DossierRouter<'a> {
                 channels: Default::default(),
                 turnaround: Default::default(),
                 counter_wait: Default::default(),
-                unit_counter_wait: vec![Histogram::new(); nu],
+                unit_counter_wait: vec![Default::default(); nu],
                 open: vec![0; ncells],
                 overdue: vec![0; ncells],
                 busy: vec![[0.0; 3]; nu],

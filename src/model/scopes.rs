@@ -314,7 +314,7 @@ pub fn scopes(sc: &Scenario, runs: &[ProvinceRun]) -> Scopes {
             province.add(&receiving);
             // The unit's own counter-wait quantiles; the tier's come from the
             // (receiving, competent) tier histograms below, so not added above.
-            receiving.counter_wait = Some(r.unit_counter_wait[u].clone());
+            receiving.counter_wait = Some(r.unit_counter_wait[u].to_histogram());
             out.units
                 .push((prov.name.clone(), unit.name.clone(), unit.tier, receiving));
             out.competent_units

@@ -284,6 +284,12 @@ impl Histogram {
         self.total
     }
 
+    /// Records `n` copies of one value.
+    pub fn add_n(&mut self, x: f64, n: u64) {
+        self.counts[Self::bucket(x)] += n;
+        self.total += n;
+    }
+
     /// Adds another histogram's counts to this one.
     pub fn merge(&mut self, other: &Histogram) {
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
@@ -306,6 +312,74 @@ impl Histogram {
             }
         }
         Self::value(H_BUCKETS - 1)
+    }
+}
+
+/// A small histogram for one unit's counter waits: 8 buckets per doubling
+/// (about 9% wide) from 1/16 to 2,048, in 520 bytes, filled without a
+/// logarithm (the bucket comes from the value's exponent and top mantissa
+/// bits). Kept per unit, it stays in cache where a [`Histogram`] per unit
+/// (10 KB each) made a province-year 10% slower.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoarseHistogram {
+    counts: [u32; 128],
+    total: u64,
+}
+
+impl Default for CoarseHistogram {
+    fn default() -> Self {
+        Self {
+            counts: [0; 128],
+            total: 0,
+        }
+    }
+}
+
+impl CoarseHistogram {
+    fn bucket(x: f64) -> usize {
+        if x.is_nan() || x < 0.0625 {
+            return 0;
+        }
+        let bits = x.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
+        let eighth = ((bits >> 49) & 7) as i64;
+        ((exponent + 4) * 8 + eighth + 1).clamp(1, 127) as usize
+    }
+
+    /// The lower edge of bucket `b ≥ 1`.
+    fn lower(b: usize) -> f64 {
+        let i = b as i32 - 1;
+        2f64.powi(i / 8 - 4) * (1.0 + f64::from(i % 8) / 8.0)
+    }
+
+    /// Records one value.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        let b = Self::bucket(x);
+        self.counts[b] = self.counts[b].saturating_add(1);
+        self.total += 1;
+    }
+
+    /// Number of values recorded.
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// The same values in a [`Histogram`], each bucket at its geometric
+    /// midpoint (bucket 0, below 1/16, at 0).
+    pub fn to_histogram(&self) -> Histogram {
+        let mut h = Histogram::new();
+        for (b, &n) in self.counts.iter().enumerate() {
+            if n > 0 {
+                let v = if b == 0 {
+                    0.0
+                } else {
+                    (Self::lower(b) * Self::lower(b + 1)).sqrt()
+                };
+                h.add_n(v, u64::from(n));
+            }
+        }
+        h
     }
 }
 
@@ -340,5 +414,24 @@ mod histogram_tests {
         }
         a.merge(&b);
         assert_eq!(a, all);
+    }
+
+    #[test]
+    fn the_coarse_histogram_puts_values_in_buckets_about_nine_percent_wide() {
+        let mut h = CoarseHistogram::default();
+        for i in 1..=1000 {
+            h.add(f64::from(i) * 0.1);
+        }
+        h.add(0.0);
+        assert_eq!(h.count(), 1001);
+        let q = h.to_histogram().quantile(0.9);
+        assert!((q - 90.0).abs() / 90.0 < 0.06, "p90 {q}");
+        for x in [0.07, 1.0, 3.3, 20.0, 480.0] {
+            let b = CoarseHistogram::bucket(x);
+            assert!(
+                CoarseHistogram::lower(b) <= x && x < CoarseHistogram::lower(b + 1),
+                "{x}"
+            );
+        }
     }
 }

@@ -26,3 +26,18 @@ fn every_analytic_case_lies_in_its_confidence_interval_and_within_five_percent()
     assert!(report.rows.iter().any(|r| r.case.starts_with("Jackson")));
     assert!(report.rows.iter().any(|r| r.case.starts_with("Little")));
 }
+
+#[test]
+fn the_hand_written_reference_loop_agrees_with_erlang_c() {
+    // The loop `bench` measures the engine against must be a correct M/M/c.
+    let (customers, events, waits) =
+        motcua::experiment::bench::reference_loop(10, 7.0, 1.0, 1_000_000);
+    assert_eq!(customers, 1_000_000);
+    assert!(events > 2 * customers - 100 && events < 2 * customers + 100);
+    let wq = waits / customers as f64;
+    let exact = motcua::theory::mmc(10, 7.0, 1.0).wq;
+    assert!(
+        (wq - exact).abs() / exact < 0.05,
+        "reference loop Wq {wq} against Erlang C {exact}"
+    );
+}
