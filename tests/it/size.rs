@@ -340,3 +340,38 @@ fn targets_parse_with_scopes_and_bad_ones_are_clear_errors() {
     assert!(e.contains("--vary `typists`"), "{e}");
     assert!(!e.contains("panicked"), "{e}");
 }
+
+#[test]
+fn sizing_gives_the_same_files_at_one_and_two_threads() {
+    let dir = fresh_dir("size", "threads");
+    let (path, _) = mmc_file(&dir, 9.0);
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.join(format!("out-{threads}"));
+        let r = motcua(&[
+            "size",
+            path.to_str().unwrap(),
+            "--target",
+            "wq<=0.1",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert_eq!(
+            r.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        outs.push(out);
+    }
+    for f in ["size.json", "size.csv", "targets.csv", "staffing.toml"] {
+        assert_eq!(
+            std::fs::read(outs[0].join(f)).unwrap(),
+            std::fs::read(outs[1].join(f)).unwrap(),
+            "{f} differs between 1 and 2 threads"
+        );
+    }
+}
