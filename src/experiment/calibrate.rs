@@ -716,18 +716,6 @@ pub trait PointStore: Sync {
     fn put(&self, key: u64, y: &[f64]) -> Result<(), String>;
 }
 
-/// A store that keeps nothing.
-pub struct NoStore;
-
-impl PointStore for NoStore {
-    fn get(&self, _key: u64) -> Option<Vec<f64>> {
-        None
-    }
-    fn put(&self, _key: u64, _y: &[f64]) -> Result<(), String> {
-        Ok(())
-    }
-}
-
 /// What a call of [`calibrate`] did.
 #[derive(Clone, Debug)]
 pub enum Calibrated {

@@ -222,18 +222,42 @@ pub struct Sample {
     pub events: u64,
 }
 
+/// What a sizing problem is over: its groups (units or stations), decision
+/// variables, the scopes its targets are checked on, and the targets.
+#[derive(Clone, Debug)]
+pub struct Space {
+    /// The groups.
+    pub groups: Vec<Group>,
+    /// The decision variables.
+    pub vars: Vec<Var>,
+    /// The scopes the targets are checked on.
+    pub instances: Vec<Instance>,
+    /// The targets.
+    pub targets: Vec<Target>,
+}
+
 /// A model whose staff can be sized: a one-stop scenario or a network file.
 pub trait Problem: Sync {
     /// Names of the pool kinds.
     fn pools(&self) -> &[&'static str];
+    /// The groups, variables, scopes and targets.
+    fn space(&self) -> &Space;
     /// The groups.
-    fn groups(&self) -> &[Group];
+    fn groups(&self) -> &[Group] {
+        &self.space().groups
+    }
     /// The decision variables.
-    fn vars(&self) -> &[Var];
+    fn vars(&self) -> &[Var] {
+        &self.space().vars
+    }
     /// The scopes the targets are checked on.
-    fn instances(&self) -> &[Instance];
+    fn instances(&self) -> &[Instance] {
+        &self.space().instances
+    }
     /// The targets.
-    fn targets(&self) -> &[Target];
+    fn targets(&self) -> &[Target] {
+        &self.space().targets
+    }
     /// Whether the pool kind can move the metric.
     fn relevant(&self, metric: &str, pool: usize) -> bool;
     /// Runs replications `reps` with staffing `x` (one value per variable).
@@ -268,15 +292,12 @@ pub const POOLS: [&str; 3] = ["clerks", "specialists", "leaders"];
 
 /// Sizing a one-stop scenario.
 pub struct ScenarioProblem {
+    space: Space,
     base: Scenario,
     discipline: Discipline,
     seed: u64,
-    groups: Vec<Group>,
     /// (province, unit) of each group.
     at: Vec<(usize, usize)>,
-    vars: Vec<Var>,
-    instances: Vec<Instance>,
-    targets: Vec<Target>,
 }
 
 /// What to vary in a scenario.
@@ -490,18 +511,20 @@ impl ScenarioProblem {
             base,
             discipline,
             seed,
-            groups,
             at,
-            vars,
-            instances,
-            targets,
+            space: Space {
+                groups,
+                vars,
+                instances,
+                targets,
+            },
         })
     }
 
     /// The scenario with staffing `x`.
     pub fn scenario_with(&self, x: &[u32]) -> Scenario {
         let mut sc = self.base.clone();
-        for (v, &n) in self.vars.iter().zip(x) {
+        for (v, &n) in self.space.vars.iter().zip(x) {
             let (pi, u) = self.at[v.group];
             sc.provinces[pi].units[u].servers[v.pool] = n;
         }
@@ -529,17 +552,8 @@ impl Problem for ScenarioProblem {
     fn pools(&self) -> &[&'static str] {
         &POOLS
     }
-    fn groups(&self) -> &[Group] {
-        &self.groups
-    }
-    fn vars(&self) -> &[Var] {
-        &self.vars
-    }
-    fn instances(&self) -> &[Instance] {
-        &self.instances
-    }
-    fn targets(&self) -> &[Target] {
-        &self.targets
+    fn space(&self) -> &Space {
+        &self.space
     }
     fn relevant(&self, metric: &str, pool: usize) -> bool {
         if counter_metric(metric) {
@@ -562,27 +576,18 @@ impl Problem for ScenarioProblem {
                 let runs = prepared
                     .replication(self.seed, r)
                     .map_err(|e| e.to_string())?;
+                // `scopes` lists the units in the groups' order (provinces, then their units).
                 let s = scopes(&sc, &runs);
-                let unit_index: HashMap<(&str, &str), usize> = s
-                    .units
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (p, u, _, _))| ((p.as_str(), u.as_str()), i))
-                    .collect();
                 let values = self
+                    .space
                     .instances
                     .iter()
                     .map(|ins| {
-                        let metric = self.targets[ins.target].metric.as_str();
-                        match (&self.targets[ins.target].scope, ins.group) {
-                            (_, Some(g)) => {
-                                let gr = &self.groups[g];
-                                unit_index
-                                    .get(&(gr.province.as_str(), gr.name.as_str()))
-                                    .map_or(f64::NAN, |&i| {
-                                        scope_value(&sc, &s.units[i].3, metric, gr.tier)
-                                    })
-                            }
+                        let metric = self.space.targets[ins.target].metric.as_str();
+                        match (&self.space.targets[ins.target].scope, ins.group) {
+                            (_, Some(g)) => s.units.get(g).map_or(f64::NAN, |u| {
+                                scope_value(&sc, &u.3, metric, self.space.groups[g].tier)
+                            }),
                             (Where::Tier(t), None) => s
                                 .tiers
                                 .get(t)
@@ -592,6 +597,7 @@ impl Problem for ScenarioProblem {
                     })
                     .collect();
                 let busy = self
+                    .space
                     .vars
                     .iter()
                     .map(|v| {
@@ -622,16 +628,13 @@ pub const NETWORK_METRICS: [&str; 6] = ["wq", "p_wait", "w", "lq", "l", "utilisa
 
 /// Sizing the stations of a network file.
 pub struct NetworkProblem {
+    space: Space,
     path: std::path::PathBuf,
     table: toml::Table,
     file: NetworkFile,
     seed: u64,
-    groups: Vec<Group>,
     /// Node index of each group.
     nodes: Vec<usize>,
-    vars: Vec<Var>,
-    instances: Vec<Instance>,
-    targets: Vec<Target>,
 }
 
 impl NetworkProblem {
@@ -787,11 +790,13 @@ impl NetworkProblem {
             seed: seed.unwrap_or(file.seed),
             table,
             file,
-            groups,
             nodes,
-            vars,
-            instances,
-            targets,
+            space: Space {
+                groups,
+                vars,
+                instances,
+                targets,
+            },
         })
     }
 
@@ -799,8 +804,8 @@ impl NetworkProblem {
     pub fn text_with(&self, x: &[u32]) -> String {
         let mut t = self.table.clone();
         if let Some(toml::Value::Array(nodes)) = t.get_mut("node") {
-            for (v, &n) in self.vars.iter().zip(x) {
-                let name = &self.groups[v.group].name;
+            for (v, &n) in self.space.vars.iter().zip(x) {
+                let name = &self.space.groups[v.group].name;
                 for node in nodes.iter_mut() {
                     if node.get("name").and_then(|s| s.as_str()) == Some(name.as_str())
                         && let Some(tab) = node.as_table_mut()
@@ -828,17 +833,8 @@ impl Problem for NetworkProblem {
     fn pools(&self) -> &[&'static str] {
         &["servers"]
     }
-    fn groups(&self) -> &[Group] {
-        &self.groups
-    }
-    fn vars(&self) -> &[Var] {
-        &self.vars
-    }
-    fn instances(&self) -> &[Instance] {
-        &self.instances
-    }
-    fn targets(&self) -> &[Target] {
-        &self.targets
+    fn space(&self) -> &Space {
+        &self.space
     }
     fn relevant(&self, _metric: &str, _pool: usize) -> bool {
         true
@@ -849,6 +845,7 @@ impl Problem for NetworkProblem {
     fn evaluate(&self, x: &[u32], reps: Range<u64>) -> Result<Vec<Sample>, String> {
         let reps: Vec<u64> = reps.collect();
         let overloaded = self
+            .space
             .vars
             .iter()
             .zip(x)
@@ -859,8 +856,8 @@ impl Problem for NetworkProblem {
             return Ok(reps
                 .iter()
                 .map(|_| Sample {
-                    values: vec![f64::INFINITY; self.instances.len()],
-                    busy: vec![1.0; self.vars.len()],
+                    values: vec![f64::INFINITY; self.space.instances.len()],
+                    busy: vec![1.0; self.space.vars.len()],
                     events: 0,
                 })
                 .collect());
@@ -872,10 +869,11 @@ impl Problem for NetworkProblem {
                 let res = crate::engine::run(&f.network, &f.run, Streams::new(self.seed, r))
                     .map_err(|e| e.to_string())?;
                 let values = self
+                    .space
                     .instances
                     .iter()
                     .map(|ins| {
-                        let metric = self.targets[ins.target].metric.as_str();
+                        let metric = self.space.targets[ins.target].metric.as_str();
                         let Some(g) = ins.group else {
                             return res.network_sojourn.mean();
                         };
@@ -897,6 +895,7 @@ impl Problem for NetworkProblem {
                     })
                     .collect();
                 let busy = self
+                    .space
                     .vars
                     .iter()
                     .map(|v| res.nodes[self.nodes[v.group]].utilisation)
@@ -1327,14 +1326,9 @@ pub fn size_with(
             );
             // A flat metric already on the right side of the value misses only
             // for want of precision: more replications, not more staff.
-            let close = stuck.iter().any(|&i| {
-                let t = &targets[ins[i].target];
-                flat.contains(&i)
-                    && match t.cmp {
-                        Cmp::AtMost => st.checks[i].mean <= t.bound,
-                        Cmp::AtLeast => st.checks[i].mean >= t.bound,
-                    }
-            });
+            let close = stuck
+                .iter()
+                .any(|&i| flat.contains(&i) && st.checks[i].met_by_mean(&targets[ins[i].target]));
             if close && reps < o.confirm_replications {
                 reps = o.confirm_replications;
                 for t in &mut trail {

@@ -35,15 +35,6 @@ pub struct CalibrationJson<'a> {
     pub result: &'a Calibration,
 }
 
-fn csv_bytes<T: Serialize>(rows: &[T]) -> std::io::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r).map_err(std::io::Error::other)?;
-    }
-    w.into_inner()
-        .map_err(|e| std::io::Error::other(e.to_string()))
-}
-
 /// The fit as an overlay of the scenario at `scenario` (`extends` relative to `out_dir`).
 pub fn overlay(
     spec: &TargetsFile,
@@ -79,8 +70,12 @@ pub fn write_set(
     overlay: &str,
 ) -> Result<(), ReportError> {
     set.write("calibrated.toml", overlay.as_bytes())?;
-    set.write_with("fit.csv", |w| w.write_all(&csv_bytes(&j.result.fit)?))?;
-    set.write_with("ranges.csv", |w| w.write_all(&csv_bytes(&j.result.ranges)?))?;
+    set.write_with("fit.csv", |w| {
+        w.write_all(&super::csv::records(&j.result.fit)?)
+    })?;
+    set.write_with("ranges.csv", |w| {
+        w.write_all(&super::csv::records(&j.result.ranges)?)
+    })?;
     let json = serde_json::to_vec_pretty(j).map_err(|e| ReportError::Io {
         path: "calibration.json".into(),
         source: std::io::Error::other(e),

@@ -264,3 +264,14 @@ pub fn write_comparison(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()
     }
     out.flush()
 }
+
+/// Rows of a serializable record type as CSV bytes, with a header row from
+/// the field names (the `size` and `calibrate` tables).
+pub fn records<T: serde::Serialize>(rows: &[T]) -> std::io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(std::io::Error::other)?;
+    }
+    w.into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}

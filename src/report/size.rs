@@ -315,15 +315,6 @@ pub fn size_json(p: &dyn Problem, o: &Outcome, cx: &SizeContext) -> SizeJson {
     }
 }
 
-fn csv_bytes<T: Serialize>(rows: &[T]) -> std::io::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r).map_err(std::io::Error::other)?;
-    }
-    w.into_inner()
-        .map_err(|e| std::io::Error::other(e.to_string()))
-}
-
 /// Writes the size set: `staffing.toml`, `size.csv`, `targets.csv`,
 /// `size.json` and, with `report`, `report.html`.
 pub fn write_size_set(
@@ -333,8 +324,10 @@ pub fn write_size_set(
     report: bool,
 ) -> Result<(), ReportError> {
     set.write("staffing.toml", staffing_toml.as_bytes())?;
-    set.write_with("size.csv", |w| w.write_all(&csv_bytes(&j.staff)?))?;
-    set.write_with("targets.csv", |w| w.write_all(&csv_bytes(&j.checks)?))?;
+    set.write_with("size.csv", |w| w.write_all(&super::csv::records(&j.staff)?))?;
+    set.write_with("targets.csv", |w| {
+        w.write_all(&super::csv::records(&j.checks)?)
+    })?;
     let json = serde_json::to_vec_pretty(j).map_err(|e| ReportError::Io {
         path: "size.json".into(),
         source: std::io::Error::other(e),

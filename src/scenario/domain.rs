@@ -681,16 +681,9 @@ impl RawChain {
 
     /// Replaces each numeric field at `path` by `op` of its value.
     fn edit(&mut self, path: &str, op: &dyn Fn(f64) -> f64) -> Result<usize, String> {
-        use super::path::{Selector, apply, expand_shorthand, parse, select, set_number};
+        use super::path::{Selector, apply, edit_number, expand_shorthand, parse, select};
         let segs = expand_shorthand(parse(path)?);
-        let mut f = |v: &mut toml::Value, at: &str| {
-            let cur = match v {
-                toml::Value::Integer(n) => *n as f64,
-                toml::Value::Float(x) => *x,
-                other => return Err(format!("`{at}` is a {}, not a number", other.type_str())),
-            };
-            set_number(v, op(cur)).map_err(|why| format!("`{at}` {why}"))
-        };
+        let mut f = |v: &mut toml::Value, at: &str| edit_number(v, at, op);
         if segs[0].key == "reform" && !self.table.contains_key("reform") {
             let entries: Vec<toml::Value> = self.reforms.iter().map(|r| r.2.clone()).collect();
             let sel = segs[0].selectors.first().cloned().unwrap_or(Selector::All);
@@ -1004,14 +997,7 @@ fn apply_edits(
         };
         let result = super::path::parse(p).and_then(|segs| {
             let segs = super::path::expand_shorthand(segs);
-            let mut f = |v: &mut toml::Value, at: &str| {
-                let cur = match v {
-                    toml::Value::Integer(n) => *n as f64,
-                    toml::Value::Float(x) => *x,
-                    other => return Err(format!("`{at}` is a {}, not a number", other.type_str())),
-                };
-                super::path::set_number(v, op(cur)).map_err(|why| format!("`{at}` {why}"))
-            };
+            let mut f = |v: &mut toml::Value, at: &str| super::path::edit_number(v, at, &*op);
             super::path::apply(&mut root, &segs, "", &mut f)
         });
         match result {

@@ -255,6 +255,17 @@ fn apply_selected(
     Ok(n)
 }
 
+/// Replaces a numeric leaf (shown as `at`) by `op` of its value, through
+/// [`set_number`].
+pub fn edit_number(v: &mut Value, at: &str, op: &dyn Fn(f64) -> f64) -> Result<(), String> {
+    let cur = match v {
+        Value::Integer(n) => *n as f64,
+        Value::Float(x) => *x,
+        other => return Err(format!("`{at}` is a {}, not a number", other.type_str())),
+    };
+    set_number(v, op(cur)).map_err(|why| format!("`{at}` {why}"))
+}
+
 /// Sets a numeric leaf: an integer stays an integer when `x` is integral.
 pub fn set_number(v: &mut Value, x: f64) -> Result<(), String> {
     match v {
