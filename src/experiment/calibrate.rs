@@ -19,9 +19,13 @@
 //!    `z_k` the reported value, `σ_k` its tolerance and `e_k²` the emulator's
 //!    error; a point is ruled out when `max_k I_k > 3` (Pukelsheim's
 //!    three-sigma rule, as in the references);
-//! 4. after the last wave, the simulated point closest to every target
-//!    (smallest largest distance in tolerances) is run again with more
-//!    replications (common random numbers) and reported with its intervals.
+//! 4. after the last wave, a simulated point is run again with more
+//!    replications (common random numbers) and reported with its intervals:
+//!    among the points within every tolerance, the one nearest the scenario
+//!    as given, so that what the figures do not pin down is left where the
+//!    planner put it (a least-change choice among equally good fits; the
+//!    first wave simulates the scenario as given as one more point); the
+//!    closest point when none is within.
 //!
 //! When no simulated point is within every tolerance, the fit is reported as
 //! failed and the targets that conflict are named: those ruled out on their
@@ -467,10 +471,23 @@ pub fn calibrate(
     };
     // Every parameter must reach some field before anything runs.
     scenario_at(chain, file, params, &from_unit(&vec![0.5; d]))?;
+    // The scenario as given, on the unit box: factor 1 for `scale` (clamped
+    // to the bounds), the middle of the bounds for `set`.
+    let given: Vec<f64> = params
+        .iter()
+        .map(|p| {
+            if p.mode == "scale" {
+                ((1.0 - p.min) / (p.max - p.min)).clamp(0.0, 1.0)
+            } else {
+                0.5
+            }
+        })
+        .collect();
     let mut points: Vec<Point> = Vec::new();
     let mut waves = Vec::new();
     let mut emulators: Vec<Emulator> = Vec::new();
     let mut replications = 0u64;
+    let mut confirmations = 0usize;
     let unit_box = vec![(0.0, 1.0); d];
     // Candidates to judge the emulators on (fixed across waves).
     let candidates =
@@ -504,7 +521,16 @@ pub fn calibrate(
     for w in 1..=o.waves {
         let start = std::time::Instant::now();
         let design: Vec<Vec<f64>> = if emulators.is_empty() {
-            super::sweep::hypercube(o.points, &unit_box, o.seed, &format!("calibrate-wave-{w}"))
+            // The first wave also simulates the scenario as given: when it
+            // already meets every target, it is the least change.
+            let mut d = super::sweep::hypercube(
+                o.points,
+                &unit_box,
+                o.seed,
+                &format!("calibrate-wave-{w}"),
+            );
+            d.push(given.clone());
+            d
         } else {
             // Points the last emulators do not rule out, in design order;
             // when too few are left, the least implausible.
@@ -610,34 +636,36 @@ pub fn calibrate(
         on_wave(&wave);
         waves.push(wave);
     }
-    // The closest simulated point, confirmed with more replications.
-    let best = points
-        .iter()
-        .min_by(|a, b| distance(a, targets).total_cmp(&distance(b, targets)))
-        .map(|p| p.x.clone())
-        .ok_or("no point was simulated")?;
-    let sc = scenario_at(chain, file, params, &best)?;
-    let per = measure(&sc, targets, o.seed, 0..o.confirm_replications)?;
-    replications += o.confirm_replications;
-    let fit: Vec<Fit> = targets
-        .iter()
-        .enumerate()
-        .map(|(k, t)| {
-            let v: Vec<f64> = per.iter().map(|r| r[k]).collect();
-            let s = crate::stats::Summary::from_values(&v, 0.95);
-            Fit {
-                metric: t.metric.clone(),
-                scope: t.scope.clone(),
-                reported: t.value,
-                tolerance: t.tolerance,
-                n: v.len() as u64,
-                simulated: s.mean,
-                ci_low: s.ci_low,
-                ci_high: s.ci_high,
-                within: (s.mean - t.value).abs() <= t.tolerance,
-            }
-        })
-        .collect();
+    // The point to confirm: among the simulated points within half of every
+    // tolerance (a margin for the noise of few replications), else within
+    // every tolerance, the one nearest the scenario as given, so that parameters the
+    // figures do not pin down stay where the planner put them; else the
+    // closest point. Up to three are confirmed with more replications
+    // (common random numbers) until one meets every target.
+    let order = confirm_order(&points, targets, |x| {
+        let u = to_unit(x);
+        u.iter()
+            .zip(&given)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+    });
+    let mut confirmed = None;
+    for &i in order.iter().take(3) {
+        let x = points[i].x.clone();
+        let sc = scenario_at(chain, file, params, &x)?;
+        let per = measure(&sc, targets, o.seed, 0..o.confirm_replications)?;
+        replications += o.confirm_replications;
+        confirmations += 1;
+        let fit = fit_of(targets, &per);
+        let ok = fit.iter().all(|f| f.within);
+        if confirmed.is_none() || ok {
+            confirmed = Some((x, fit));
+        }
+        if ok {
+            break;
+        }
+    }
+    let (best, fit) = confirmed.ok_or("no point was simulated")?;
     let fitted = fit.iter().all(|f| f.within);
     // Ranges: the candidates no target rules out.
     let kept: Vec<&Vec<f64>> = candidates
@@ -699,7 +727,7 @@ pub fn calibrate(
         fit,
         ranges,
         waves,
-        evaluations: points.len() + 1,
+        evaluations: points.len() + confirmations,
         points,
         unreachable,
         conflicts,
@@ -756,6 +784,57 @@ pub fn point_key(chain: &RawChain, spec: &TargetsFile, o: &Options, x: &[f64]) -
     h.finish()
 }
 
+/// Each target's summary over the confirmation's replications.
+fn fit_of(targets: &[TargetSpec], per: &[Vec<f64>]) -> Vec<Fit> {
+    targets
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let v: Vec<f64> = per.iter().map(|r| r[k]).collect();
+            let s = crate::stats::Summary::from_values(&v, 0.95);
+            Fit {
+                metric: t.metric.clone(),
+                scope: t.scope.clone(),
+                reported: t.value,
+                tolerance: t.tolerance,
+                n: v.len() as u64,
+                simulated: s.mean,
+                ci_low: s.ci_low,
+                ci_high: s.ci_high,
+                within: (s.mean - t.value).abs() <= t.tolerance,
+            }
+        })
+        .collect()
+}
+
+/// The order in which simulated points are confirmed: those within half of
+/// every tolerance, then those within every tolerance, each nearest first to
+/// the scenario as given (`prior`, a squared distance), then the rest,
+/// closest to the targets first.
+fn confirm_order(
+    points: &[Point],
+    targets: &[TargetSpec],
+    prior: impl Fn(&[f64]) -> f64,
+) -> Vec<usize> {
+    let key = |p: &Point| {
+        let d = distance(p, targets);
+        let band = if d <= 0.5 {
+            0
+        } else if d <= 1.0 {
+            1
+        } else {
+            2
+        };
+        (band, if band < 2 { prior(&p.x) } else { d })
+    };
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ka, kb) = (key(&points[a]), key(&points[b]));
+        ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(a.cmp(&b))
+    });
+    order
+}
+
 /// The largest distance of a point's means from the targets, in tolerances.
 fn distance(p: &Point, targets: &[TargetSpec]) -> f64 {
     targets
@@ -769,4 +848,49 @@ fn distance(p: &Point, targets: &[TargetSpec]) -> f64 {
             }
         })
         .fold(0.0, f64::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(value: f64, tolerance: f64) -> TargetSpec {
+        TargetSpec {
+            metric: "late_rate".into(),
+            scope: "overall".into(),
+            value,
+            tolerance,
+            period: String::new(),
+            source: String::new(),
+        }
+    }
+
+    fn point(x: f64, y: f64) -> Point {
+        Point {
+            wave: 1,
+            x: vec![x],
+            y: vec![y],
+        }
+    }
+
+    #[test]
+    fn confirmation_prefers_the_fitting_point_nearest_the_scenario_as_given() {
+        let targets = [target(0.05, 0.01)];
+        let points = [
+            point(0.3, 0.0501), // closest to the target, far from the prior
+            point(0.9, 0.0470), // within half the tolerance, nearest the prior
+            point(1.0, 0.0590), // within the tolerance only, at the prior
+            point(1.0, 0.0800), // outside: last
+        ];
+        let prior = |x: &[f64]| (x[0] - 1.0).powi(2);
+        assert_eq!(confirm_order(&points, &targets, prior), vec![1, 0, 2, 3]);
+    }
+
+    #[test]
+    fn without_a_fitting_point_the_closest_is_confirmed_first() {
+        let targets = [target(0.05, 0.01)];
+        let points = [point(1.0, 0.09), point(0.2, 0.07), point(0.5, 0.08)];
+        let prior = |x: &[f64]| (x[0] - 1.0).powi(2);
+        assert_eq!(confirm_order(&points, &targets, prior), vec![1, 2, 0]);
+    }
 }

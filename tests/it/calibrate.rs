@@ -286,12 +286,12 @@ fn shards_of_each_wave_then_a_plain_run_give_the_unsharded_calibration() {
         motcua(&args.iter().map(String::as_str).collect::<Vec<_>>())
     };
     let (out, store) = (dir.join("sharded"), dir.join("sharded.points"));
-    // Wave 2 cannot start before wave 1 is done.
+    // Wave 2 cannot start before wave 1 (six design points and the scenario as given) is done.
     let r = run(&out, &store, &["--wave", "2", "--shard", "1/2"]);
     assert_eq!(r.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&r.stderr)
-            .contains("wave 1 has 6 of its 6 points not yet simulated")
+            .contains("wave 1 has 7 of its 7 points not yet simulated")
     );
     for wave in ["1", "2"] {
         for shard in ["1/2", "2/2"] {
