@@ -82,20 +82,28 @@ impl<E> Ord for Entry<E> {
 /// It is `std`'s binary heap over 24-byte entries whose key packs
 /// (time bits, sequence) into one `u128` comparison. With a bucket width
 /// ([`EventQueue::with_buckets`]) it becomes a hierarchical calendar queue:
-/// events due before the end of the current time bucket are in the heap;
+/// the events of the current time bucket are in a sorted run (the bucket's
+/// events as it was opened, sorted once: popping them costs no sift) and a
+/// heap (events placed in the current bucket after it was opened);
 /// later events of the current block of [`BLOCK_BUCKETS`] buckets wait
 /// unsorted in one vector per bucket; later blocks wait in a ring of
 /// [`RING_BLOCKS`] vectors, one per block, and blocks beyond the ring in an
-/// ordered map. When the heap runs dry the next bucket is heapified, and
-/// when the block runs dry the next block is spread over the buckets. Buckets
-/// partition time, so the order is exactly the plain heap's; the heap holds
-/// only the next few minutes' events, and placing an event is a division and
+/// ordered map. When the run and the heap are empty the next bucket is
+/// sorted into the run, and when the block runs dry the next block is
+/// spread over the buckets. Buckets partition time and keys are unique, so
+/// the order is exactly the plain heap's; only the current bucket's events
+/// are ever compared, and placing an event is a division and
 /// a push onto one of few, recently used vectors (distant delays touch the
 /// same few block vectors, not one cold vector per bucket). Times must not be
 /// negative in bucket mode.
 #[derive(Clone, Debug)]
 pub struct EventQueue<E> {
+    /// Events placed in the current bucket after it was opened (in
+    /// plain-heap mode, every event).
     heap: BinaryHeap<Entry<E>>,
+    /// The current bucket's events as it was opened, sorted latest first
+    /// (the next one is at the end): popping them costs no sift.
+    sorted: Vec<Entry<E>>,
     next_seq: u64,
     /// Buckets per time unit (0 in plain-heap mode: every time is in bucket 0).
     per_unit: f64,
@@ -136,6 +144,7 @@ impl<E: Copy> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
         Self {
             heap: BinaryHeap::with_capacity(n),
+            sorted: Vec::new(),
             next_seq: 0,
             per_unit: 0.0,
             cur: 0,
@@ -207,7 +216,7 @@ impl<E: Copy> EventQueue<E> {
     /// Moves the next non-empty bucket into the heap when the heap is empty.
     #[inline(always)]
     fn refill(&mut self) {
-        if self.heap.is_empty() && self.far_len > 0 {
+        if self.heap.is_empty() && self.sorted.is_empty() && self.far_len > 0 {
             self.refill_slow();
         }
     }
@@ -286,14 +295,15 @@ impl<E: Copy> EventQueue<E> {
             bits = self.bucket_bits;
         }
         let b = bits.trailing_zeros() as usize;
-        let events = std::mem::take(&mut self.buckets[b]);
+        let mut events = std::mem::take(&mut self.buckets[b]);
         self.bucket_bits &= !(1 << b);
         self.far_len -= events.len();
         self.cur = first + b as i64;
-        // The emptied heap's buffer goes to the bucket just taken: the 64
-        // buckets keep their buffers from block to block.
-        let spent = std::mem::replace(&mut self.heap, BinaryHeap::from(events));
-        self.buckets[b] = spent.into_vec();
+        // Keys are unique, so the order is the heap's exactly.
+        events.sort_unstable_by_key(|e| std::cmp::Reverse(e.key()));
+        // The emptied buffer goes to the bucket just taken: the 64 buckets
+        // keep their buffers from block to block.
+        self.buckets[b] = std::mem::replace(&mut self.sorted, events);
     }
 
     /// Schedules `event` at `time`; returns its sequence number.
@@ -316,7 +326,36 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn peek_keyed(&mut self) -> Option<(u128, E)> {
         self.refill();
-        self.heap.peek().map(|e| (e.key(), e.event))
+        self.top().map(|e| (e.key(), e.event))
+    }
+
+    /// Whether the earliest event is the sorted run's next one (else the heap's top).
+    #[inline(always)]
+    fn top_is_sorted(&self) -> bool {
+        match (self.sorted.last(), self.heap.peek()) {
+            (Some(a), Some(b)) => a.key() < b.key(),
+            (a, _) => a.is_some(),
+        }
+    }
+
+    /// The earliest event (after a refill).
+    #[inline(always)]
+    fn top(&self) -> Option<&Entry<E>> {
+        if self.top_is_sorted() {
+            self.sorted.last()
+        } else {
+            self.heap.peek()
+        }
+    }
+
+    /// Removes the earliest event (after a refill).
+    #[inline(always)]
+    fn remove_top(&mut self) -> Option<Entry<E>> {
+        if self.top_is_sorted() {
+            self.sorted.pop()
+        } else {
+            self.heap.pop()
+        }
     }
 
     /// The earliest event as (time, sequence, event), left in place. The
@@ -325,20 +364,27 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn peek(&mut self) -> Option<(f64, u64, E)> {
         self.refill();
-        self.heap.peek().map(|e| (bits_time(e.hi), e.lo, e.event))
+        self.top().map(|e| (bits_time(e.hi), e.lo, e.event))
     }
 
-    /// The events that may pop after the earliest one (the heap top's
-    /// children; neither is necessarily next), for prefetching.
+    /// Events that may pop soon after the earliest one (the sorted run's
+    /// next two, else the heap top's children; not necessarily next), for
+    /// prefetching.
     #[inline]
     pub fn upcoming(&self) -> impl Iterator<Item = E> + '_ {
-        self.heap.as_slice().iter().skip(1).take(2).map(|e| e.event)
+        let n = self.sorted.len();
+        let (run, skip) = if n >= 2 {
+            (&self.sorted[n.saturating_sub(3)..n - 1], 0)
+        } else {
+            (self.heap.as_slice(), 1)
+        };
+        run.iter().skip(skip).take(2).map(|e| e.event)
     }
 
     /// Removes the earliest event (after [`EventQueue::peek`]).
     #[inline]
     pub fn pop_top(&mut self) {
-        self.heap.pop();
+        self.remove_top();
     }
 
     /// Replaces the earliest event (after [`EventQueue::peek`]) by a new one
@@ -356,13 +402,16 @@ impl<E: Copy> EventQueue<E> {
         };
         let k = self.bucket_of(time);
         if k <= self.cur {
-            if let Some(mut top) = self.heap.peek_mut() {
+            if !self.top_is_sorted()
+                && let Some(mut top) = self.heap.peek_mut()
+            {
                 *top = entry;
                 return seq;
             }
+            self.sorted.pop();
             self.heap.push(entry);
         } else {
-            self.heap.pop();
+            self.remove_top();
             self.place_far(entry, k);
         }
         seq
@@ -372,19 +421,19 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn peek_key(&mut self) -> Option<(f64, u64)> {
         self.refill();
-        self.heap.peek().map(|e| (bits_time(e.hi), e.lo))
+        self.top().map(|e| (bits_time(e.hi), e.lo))
     }
 
     /// Removes and returns the earliest event as (time, sequence, event).
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, u64, E)> {
         self.refill();
-        self.heap.pop().map(|e| (bits_time(e.hi), e.lo, e.event))
+        self.remove_top().map(|e| (bits_time(e.hi), e.lo, e.event))
     }
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.far_len
+        self.heap.len() + self.sorted.len() + self.far_len
     }
 
     /// Whether no event is pending.

@@ -268,7 +268,6 @@ pub struct RunResult {
 enum Ev {
     Done { node: u32, cust: u32 },
     Capacity { node: u32 },
-    Warmup,
 }
 
 /// An [`Ev`] packed into 8 bytes, so heap entries stay at 24 bytes:
@@ -285,17 +284,16 @@ impl PackedEv {
     fn capacity(node: usize) -> Self {
         Self((1 << 62) | ((node as u64) << 32))
     }
-    const WARMUP: Self = Self(2 << 62);
     #[inline(always)]
     fn unpack(self) -> Ev {
         let node = ((self.0 >> 32) & 0x3FFF_FFFF) as u32;
-        match self.0 >> 62 {
-            0 => Ev::Done {
+        if self.0 >> 62 == 0 {
+            Ev::Done {
                 node,
                 cust: self.0 as u32,
-            },
-            1 => Ev::Capacity { node },
-            _ => Ev::Warmup,
+            }
+        } else {
+            Ev::Capacity { node }
         }
     }
 }
@@ -457,6 +455,8 @@ struct Sim<'a, R: Router> {
     net_arrivals: u64,
     net_sojourn: Tally,
     stats_start: f64,
+    /// Order key of the warm-up reset (`u128::MAX` once done or when there is none).
+    warmup_key: u128,
     n_events: u64,
     n_customers: u64,
 }
@@ -528,9 +528,16 @@ impl<'a, R: Router> Sim<'a, R> {
                 sojourn: Tally::new(),
             });
         }
-        if cfg.warmup > 0.0 {
-            events.push(cfg.warmup, PackedEv::WARMUP);
-        }
+        // The warm-up reset is not an event in the queue: a lone event a
+        // month ahead would make the bucketed queue jump to its bucket at the
+        // first refill and hold every earlier event in one large heap. It
+        // keeps its place in the order (a sequence number taken here, as a
+        // push would) and the loop resets before the first event after it.
+        let warmup_key = if cfg.warmup > 0.0 {
+            order_key(cfg.warmup, events.reserve_seq())
+        } else {
+            u128::MAX
+        };
         let mut sources = Vec::with_capacity(net.sources().len());
         for (i, arr) in net.arrivals.iter().enumerate() {
             let mut rng = streams.stream("arrival", &[i as u64]);
@@ -565,6 +572,7 @@ impl<'a, R: Router> Sim<'a, R> {
             net_arrivals: 0,
             net_sojourn: Tally::new(),
             stats_start: 0.0,
+            warmup_key,
             n_events: 0,
             n_customers: 0,
         };
@@ -598,6 +606,12 @@ impl<'a, R: Router> Sim<'a, R> {
                 self.now = cfg.horizon;
                 break;
             }
+            if key > self.warmup_key {
+                self.now = order_key_time(self.warmup_key);
+                self.warmup_key = u128::MAX;
+                self.reset_stats();
+                continue;
+            }
             self.now = t;
             let Some(ev) = top else {
                 self.n_events += 1;
@@ -618,10 +632,6 @@ impl<'a, R: Router> Sim<'a, R> {
                     self.events.pop_top();
                     self.n_events += 1;
                     self.capacity_change(node as usize);
-                }
-                Ev::Warmup => {
-                    self.events.pop_top();
-                    self.reset_stats();
                 }
             }
         }
