@@ -1166,7 +1166,7 @@ impl Router for DossierRouter<'_> {
 
     #[inline(always)]
     fn touch(&self, slot: u32) {
-        std::hint::black_box(self.arena.get(slot as usize).map(|d| d.stage));
+        crate::engine::prefetch(self.arena.as_ptr().wrapping_add(slot as usize));
     }
 
     fn route(&mut self, _node: NodeId, c: &mut Customer, now: f64) -> Target {
