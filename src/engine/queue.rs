@@ -188,6 +188,10 @@ impl<E: Copy> EventQueue<E> {
 
     #[inline(always)]
     fn place(&mut self, entry: Entry<E>, time: f64) {
+        if self.per_unit == 0.0 {
+            self.heap.push(entry);
+            return;
+        }
         let k = self.bucket_of(time);
         if k <= self.cur {
             self.heap.push(entry);
@@ -392,7 +396,7 @@ impl<E: Copy> EventQueue<E> {
     /// number. Equivalent to `pop` then `push`, with one sift instead of
     /// two when the new event stays in the current bucket, and the same
     /// order: the new event gets the next sequence number.
-    #[inline]
+    #[inline(always)]
     pub fn replace_top(&mut self, time: f64, event: E) -> u64 {
         let seq = self.reserve_seq();
         let entry = Entry {
@@ -400,6 +404,14 @@ impl<E: Copy> EventQueue<E> {
             lo: seq,
             event,
         };
+        if self.per_unit == 0.0 {
+            if let Some(mut top) = self.heap.peek_mut() {
+                *top = entry;
+                return seq;
+            }
+            self.heap.push(entry);
+            return seq;
+        }
         let k = self.bucket_of(time);
         if k <= self.cur {
             if !self.top_is_sorted()
