@@ -471,18 +471,23 @@ pub fn calibrate(
     };
     // Every parameter must reach some field before anything runs.
     scenario_at(chain, file, params, &from_unit(&vec![0.5; d]))?;
-    // The scenario as given, on the unit box: factor 1 for `scale` (clamped
-    // to the bounds), the middle of the bounds for `set`.
+    // The scenario as given, on the unit box (clamped to the bounds):
+    // factor 1 for `scale`; for `set`, the mean of the values the path
+    // selects in the scenario.
     let given: Vec<f64> = params
         .iter()
         .map(|p| {
-            if p.mode == "scale" {
-                ((1.0 - p.min) / (p.max - p.min)).clamp(0.0, 1.0)
+            let x = if p.mode == "scale" {
+                1.0
             } else {
-                0.5
-            }
+                let v = chain
+                    .values(&p.path)
+                    .map_err(|e| format!("parameter `{}`: {e}", p.path))?;
+                v.iter().sum::<f64>() / v.len().max(1) as f64
+            };
+            Ok(((x - p.min) / (p.max - p.min)).clamp(0.0, 1.0))
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     let mut points: Vec<Point> = Vec::new();
     let mut waves = Vec::new();
     let mut emulators: Vec<Emulator> = Vec::new();

@@ -679,6 +679,16 @@ impl RawChain {
         self.edit(path, &|v| v * factor)
     }
 
+    /// The values of the numeric field(s) at `path` (as [`RawChain::set`] selects them).
+    pub fn values(&self, path: &str) -> Result<Vec<f64>, String> {
+        let seen = std::cell::RefCell::new(Vec::new());
+        self.clone().edit(path, &|v| {
+            seen.borrow_mut().push(v);
+            v
+        })?;
+        Ok(seen.into_inner())
+    }
+
     /// Replaces each numeric field at `path` by `op` of its value.
     fn edit(&mut self, path: &str, op: &dyn Fn(f64) -> f64) -> Result<usize, String> {
         use super::path::{Selector, apply, edit_number, expand_shorthand, parse, select};

@@ -315,3 +315,59 @@ fn shards_of_each_wave_then_a_plain_run_give_the_unsharded_calibration() {
     // After the shards, the plain run simulated only the confirmation.
     assert_eq!(a["replications"], 10);
 }
+
+#[test]
+fn parameters_the_targets_do_not_constrain_keep_the_values_the_scenario_gives() {
+    let dir = fresh_dir("calibrate", "least-change");
+    province(&dir);
+    // A target every point meets: nothing to fit, so the fit must be the
+    // scenario as given (apology compliance 0.6 in the file, factor 1).
+    std::fs::write(
+        dir.join("targets.toml"),
+        "name = \"loose\"\n\
+         [[target]]\nmetric = \"received\"\nvalue = 100000\ntolerance = 1e9\n\
+         [[parameter]]\npath = \"model.apology_compliance\"\nmode = \"set\"\nmin = 0.2\nmax = 1.0\n\
+         [[parameter]]\npath = \"procedure[*].incomplete_at_desk\"\nmode = \"scale\"\nmin = 0.5\nmax = 2.0\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let mut args: Vec<String> = vec![
+        "calibrate".into(),
+        dir.join("prov.toml").to_str().unwrap().into(),
+        dir.join("targets.toml").to_str().unwrap().into(),
+        "--waves".into(),
+        "1".into(),
+        "--budget".into(),
+        "6".into(),
+        "--confirm-replications".into(),
+        "2".into(),
+        "--out".into(),
+        out.to_str().unwrap().into(),
+        "-q".into(),
+    ];
+    args.extend(DAYS.iter().map(|s| s.to_string()));
+    ok(&motcua(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("calibration.json")).unwrap())
+            .unwrap();
+    let best: Vec<f64> = j["result"]["best"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        (best[0] - 0.6).abs() < 1e-12,
+        "apology compliance {}",
+        best[0]
+    );
+    assert!(
+        (best[1] - 1.0).abs() < 1e-12,
+        "desk incompleteness factor {}",
+        best[1]
+    );
+    // The design had other points, equally within tolerance.
+    assert!(j["result"]["points"].as_array().unwrap().len() > 2);
+}
