@@ -65,6 +65,16 @@ struct Runs {
     /// Replications (default: the scenario's).
     #[arg(long)]
     replications: Option<u64>,
+    #[command(flatten)]
+    sim: Sim,
+    /// Hide the progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Seed, threads and day overrides of every command that simulates a scenario.
+#[derive(Debug, clap::Args)]
+struct Sim {
     /// Master seed (default: the scenario's).
     #[arg(long)]
     seed: Option<u64>,
@@ -77,9 +87,6 @@ struct Runs {
     /// Warm-up days, overriding the scenario's `warmup_days` (0–365).
     #[arg(long)]
     warmup_days: Option<u32>,
-    /// Hide the progress bar.
-    #[arg(long, short)]
-    quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,24 +172,14 @@ enum Command {
         /// Give up after this many distinct staffings simulated.
         #[arg(long, default_value_t = 400)]
         max_evaluations: usize,
-        /// Master seed (default: the file's).
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        sim: Sim,
         /// Output folder (default: results/size-<name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (0 = all cores).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
         /// Replace a folder of motcua outputs.
         #[arg(long)]
         force: bool,
-        /// Tallied days of each replication, overriding the scenario's.
-        #[arg(long)]
-        horizon_days: Option<u32>,
-        /// Warm-up days, overriding the scenario's.
-        #[arg(long)]
-        warmup_days: Option<u32>,
         /// Do not write report.html.
         #[arg(long)]
         no_report: bool,
@@ -214,24 +211,14 @@ enum Command {
         /// Replications of the fitted point's confirmation.
         #[arg(long, default_value_t = 10)]
         confirm_replications: u64,
-        /// Master seed (default: the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        sim: Sim,
         /// Output folder (default: results/calibrate-<name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (0 = all cores).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
         /// Replace a folder of motcua outputs.
         #[arg(long)]
         force: bool,
-        /// Tallied days of each replication, overriding the scenario's.
-        #[arg(long)]
-        horizon_days: Option<u32>,
-        /// Warm-up days, overriding the scenario's.
-        #[arg(long)]
-        warmup_days: Option<u32>,
         /// With --shard: the wave whose points this shard runs (the earlier waves must be done).
         #[arg(long, requires = "shard")]
         wave: Option<usize>,
@@ -376,16 +363,16 @@ pub(crate) fn run() -> Result<Outcome> {
             let o = commands::RunOptions {
                 file: scenario,
                 replications: runs.replications,
-                seed: runs.seed,
+                seed: runs.sim.seed,
                 out: output.out,
-                threads: runs.threads,
+                threads: runs.sim.threads,
                 force: output.force,
                 queue: queue.map(|q| match q {
                     QueueArg::Fifo => motcua::engine::Discipline::Fifo,
                     QueueArg::Edf => motcua::engine::Discipline::Edf,
                 }),
-                horizon_days: runs.horizon_days,
-                warmup_days: runs.warmup_days,
+                horizon_days: runs.sim.horizon_days,
+                warmup_days: runs.sim.warmup_days,
                 report: !output.no_report,
             };
             let quiet = quiet_or_piped(runs.quiet);
@@ -429,12 +416,12 @@ pub(crate) fn run() -> Result<Outcome> {
                 base,
                 reforms,
                 replications: runs.replications,
-                seed: runs.seed,
+                seed: runs.sim.seed,
                 out: output.out,
-                threads: runs.threads,
+                threads: runs.sim.threads,
                 force: output.force,
-                horizon_days: runs.horizon_days,
-                warmup_days: runs.warmup_days,
+                horizon_days: runs.sim.horizon_days,
+                warmup_days: runs.sim.warmup_days,
                 report: !output.no_report,
             };
             let quiet = quiet_or_piped(runs.quiet);
@@ -534,12 +521,9 @@ pub(crate) fn run() -> Result<Outcome> {
             confirm_replications,
             max_staff,
             max_evaluations,
-            seed,
+            sim,
             out,
-            threads,
             force,
-            horizon_days,
-            warmup_days,
             no_report,
             json,
             verbose,
@@ -556,12 +540,12 @@ pub(crate) fn run() -> Result<Outcome> {
                 confirm_replications,
                 max_staff,
                 max_evaluations,
-                seed,
+                seed: sim.seed,
                 out,
-                threads,
+                threads: sim.threads,
                 force,
-                horizon_days,
-                warmup_days,
+                horizon_days: sim.horizon_days,
+                warmup_days: sim.warmup_days,
                 report: !no_report,
             };
             let quiet = quiet_or_piped(quiet);
@@ -598,12 +582,9 @@ pub(crate) fn run() -> Result<Outcome> {
             waves,
             replications,
             confirm_replications,
-            seed,
+            sim,
             out,
-            threads,
             force,
-            horizon_days,
-            warmup_days,
             wave,
             shard,
             store,
@@ -625,12 +606,12 @@ pub(crate) fn run() -> Result<Outcome> {
                 waves,
                 replications,
                 confirm_replications,
-                seed,
+                seed: sim.seed,
                 out,
-                threads,
+                threads: sim.threads,
                 force,
-                horizon_days,
-                warmup_days,
+                horizon_days: sim.horizon_days,
+                warmup_days: sim.warmup_days,
             };
             let hidden = quiet_or_piped(quiet);
             let bar = |n| experiment::progress_bar(n, hidden, "points");

@@ -1200,7 +1200,14 @@ pub fn size_with(
     };
     let mut x: Vec<u32> = vars.iter().map(|v| v.start.clamp(1, v.cap)).collect();
     let mut log = Vec::new();
-    let push = |log: &mut Vec<Step>, s: Step| {
+    let push = |log: &mut Vec<Step>, phase: &str, replications: u64, staff, missed, what| {
+        let s = Step {
+            phase: phase.into(),
+            replications,
+            staff,
+            missed,
+            what,
+        };
         on_step(&s);
         log.push(s);
     };
@@ -1256,13 +1263,11 @@ pub fn size_with(
             if failing.is_empty() {
                 push(
                     &mut log,
-                    Step {
-                        phase: "up".into(),
-                        replications: reps,
-                        staff: total(&x),
-                        missed: 0,
-                        what: "every target met".into(),
-                    },
+                    "up",
+                    reps,
+                    total(&x),
+                    0,
+                    "every target met".into(),
                 );
                 break;
             }
@@ -1312,17 +1317,15 @@ pub fn size_with(
             }
             push(
                 &mut log,
-                Step {
-                    phase: "up".into(),
-                    replications: reps,
-                    staff: total(&x),
-                    missed: failing.len(),
-                    what: format!(
-                        "{} missed; {} pools get one more",
-                        failing.len(),
-                        adds.len()
-                    ),
-                },
+                "up",
+                reps,
+                total(&x),
+                failing.len(),
+                format!(
+                    "{} missed; {} pools get one more",
+                    failing.len(),
+                    adds.len()
+                ),
             );
             // A flat metric already on the right side of the value misses only
             // for want of precision: more replications, not more staff.
@@ -1337,15 +1340,13 @@ pub fn size_with(
                 flat.clear();
                 push(
                     &mut log,
-                    Step {
-                        phase: "up".into(),
-                        replications: reps,
-                        staff: total(&x),
-                        missed: failing.len(),
-                        what: format!(
-                            "a missed target's mean meets its value: {reps} replications from now on"
-                        ),
-                    },
+                    "up",
+                    reps,
+                    total(&x),
+                    failing.len(),
+                    format!(
+                        "a missed target's mean meets its value: {reps} replications from now on"
+                    ),
                 );
                 continue;
             }
@@ -1435,16 +1436,7 @@ pub fn size_with(
                         kept.len(),
                         cand.len()
                     );
-                    push(
-                        &mut log,
-                        Step {
-                            phase: "down".into(),
-                            replications: reps,
-                            staff: total(&y),
-                            missed: sy.failing().len(),
-                            what,
-                        },
-                    );
+                    push(&mut log, "down", reps, total(&y), sy.failing().len(), what);
                     if kept.is_empty() {
                         continue;
                     }
@@ -1487,17 +1479,15 @@ pub fn size_with(
                             let ok = s.failing().is_empty();
                             push(
                                 &mut log,
-                                Step {
-                                    phase: "bisect".into(),
-                                    replications: reps,
-                                    staff: total(&minus(mid)),
-                                    missed: s.failing().len(),
-                                    what: format!(
-                                        "{mid} of {} removals: {}",
-                                        kept.len(),
-                                        if ok { "hold" } else { "break a target" }
-                                    ),
-                                },
+                                "bisect",
+                                reps,
+                                total(&minus(mid)),
+                                s.failing().len(),
+                                format!(
+                                    "{mid} of {} removals: {}",
+                                    kept.len(),
+                                    if ok { "hold" } else { "break a target" }
+                                ),
                             );
                             if ok {
                                 lo = mid;
@@ -1537,19 +1527,18 @@ pub fn size_with(
         progress.set_message(format!("confirm: {} staff", total(&x)));
         let sc = ev.stats(&x, o.confirm_replications.max(reps))?;
         let missed = sc.failing().len();
+        let what = if missed == 0 {
+            "every target holds".into()
+        } else {
+            format!("{missed} missed: the search goes on with these replications")
+        };
         push(
             &mut log,
-            Step {
-                phase: "confirm".into(),
-                replications: o.confirm_replications.max(reps),
-                staff: total(&x),
-                missed,
-                what: if missed == 0 {
-                    "every target holds".into()
-                } else {
-                    format!("{missed} missed: the search goes on with these replications")
-                },
-            },
+            "confirm",
+            o.confirm_replications.max(reps),
+            total(&x),
+            missed,
+            what,
         );
         if missed == 0 {
             return Ok(Outcome {

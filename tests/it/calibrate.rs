@@ -3,17 +3,7 @@
 
 use std::path::Path;
 
-use super::{fresh_dir, motcua};
-
-fn ok(r: &std::process::Output) {
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&r.stdout),
-        String::from_utf8_lossy(&r.stderr)
-    );
-}
+use super::{fresh_dir, motcua, ok};
 
 /// The summary mean of `metric` at a tier (or overall with `tier = ""`).
 fn summary_mean(dir: &Path, tier: &str, metric: &str) -> f64 {
@@ -54,6 +44,17 @@ fn summary_mean(dir: &Path, tier: &str, metric: &str) -> f64 {
 
 const DAYS: [&str; 4] = ["--horizon-days", "120", "--warmup-days", "30"];
 
+/// Runs `motcua` with `args` (words or paths), quietly and over [`DAYS`].
+fn quick(args: &[&dyn AsRef<std::ffi::OsStr>]) -> std::process::Output {
+    let mut all: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_str().unwrap().to_string())
+        .collect();
+    all.push("-q".into());
+    all.extend(DAYS.iter().map(|s| s.to_string()));
+    motcua(&all.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 fn province(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     ok(&motcua(&[
@@ -77,20 +78,15 @@ fn a_known_truth_is_recovered_inside_the_ranges_and_the_fit_meets_every_target()
     )
     .unwrap();
     let truth = dir.join("truth-out");
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        dir.join("truth.toml").to_str().unwrap().to_string(),
-        "--replications".into(),
-        "10".into(),
-        "--out".into(),
-        truth.to_str().unwrap().to_string(),
-        "--no-report".into(),
-        "-q".into(),
-    ];
-    args.extend(DAYS.iter().map(|s| s.to_string()));
-    ok(&motcua(
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
+    ok(&quick(&[
+        &"run",
+        &dir.join("truth.toml"),
+        &"--replications",
+        &"10",
+        &"--out",
+        &truth,
+        &"--no-report",
+    ]));
     let u = summary_mean(&truth, "commune", "utilisation_specialists");
     let s = summary_mean(&truth, "", "supplement_rate");
     let l = summary_mean(&truth, "commune", "late_rate");
@@ -107,17 +103,13 @@ fn a_known_truth_is_recovered_inside_the_ranges_and_the_fit_meets_every_target()
     )
     .unwrap();
     let out = dir.join("cal");
-    let mut args = vec![
-        "calibrate".to_string(),
-        dir.join("prov.toml").to_str().unwrap().into(),
-        dir.join("targets.toml").to_str().unwrap().into(),
-        "--out".into(),
-        out.to_str().unwrap().into(),
-        "-q".into(),
-    ];
-    args.extend(DAYS.iter().map(|s| s.to_string()));
-    let r = motcua(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    ok(&r);
+    ok(&quick(&[
+        &"calibrate",
+        &dir.join("prov.toml"),
+        &dir.join("targets.toml"),
+        &"--out",
+        &out,
+    ]));
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("calibration.json")).unwrap())
             .unwrap();
@@ -135,20 +127,15 @@ fn a_known_truth_is_recovered_inside_the_ranges_and_the_fit_meets_every_target()
     }
     // The fitted overlay runs and meets every target within its tolerance.
     let fit_run = dir.join("fit-run");
-    let mut args = vec![
-        "run".to_string(),
-        out.join("calibrated.toml").to_str().unwrap().into(),
-        "--replications".into(),
-        "10".into(),
-        "--out".into(),
-        fit_run.to_str().unwrap().into(),
-        "--no-report".into(),
-        "-q".into(),
-    ];
-    args.extend(DAYS.iter().map(|s| s.to_string()));
-    ok(&motcua(
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
+    ok(&quick(&[
+        &"run",
+        &out.join("calibrated.toml"),
+        &"--replications",
+        &"10",
+        &"--out",
+        &fit_run,
+        &"--no-report",
+    ]));
     for (tier, metric, value, tol) in [
         ("commune", "utilisation_specialists", u, 0.01),
         ("", "supplement_rate", s, 0.004),
@@ -184,18 +171,15 @@ fn an_impossible_target_set_is_reported_as_not_fittable_naming_the_conflict() {
     )
     .unwrap();
     let out = dir.join("cal");
-    let mut args = vec![
-        "calibrate".to_string(),
-        dir.join("prov.toml").to_str().unwrap().into(),
-        dir.join("targets.toml").to_str().unwrap().into(),
-        "--out".into(),
-        out.to_str().unwrap().into(),
-        "--budget".into(),
-        "30".into(),
-        "-q".into(),
-    ];
-    args.extend(DAYS.iter().map(|s| s.to_string()));
-    let r = motcua(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let r = quick(&[
+        &"calibrate",
+        &dir.join("prov.toml"),
+        &dir.join("targets.toml"),
+        &"--out",
+        &out,
+        &"--budget",
+        &"30",
+    ]);
     assert_eq!(
         r.status.code(),
         Some(1),
@@ -266,24 +250,23 @@ fn shards_of_each_wave_then_a_plain_run_give_the_unsharded_calibration() {
          [[parameter]]\npath = \"procedure[*].incomplete_at_desk\"\nmode = \"scale\"\nmin = 0.5\nmax = 2.0\n",
     )
     .unwrap();
+    let (scenario, targets) = (dir.join("prov.toml"), dir.join("targets.toml"));
     let run = |out: &Path, store: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "calibrate".to_string(),
-            dir.join("prov.toml").to_str().unwrap().into(),
-            dir.join("targets.toml").to_str().unwrap().into(),
-            "--waves".into(),
-            "2".into(),
-            "--budget".into(),
-            "12".into(),
-            "--out".into(),
-            out.to_str().unwrap().into(),
-            "--store".into(),
-            store.to_str().unwrap().into(),
-            "-q".into(),
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+            &"calibrate",
+            &scenario,
+            &targets,
+            &"--waves",
+            &"2",
+            &"--budget",
+            &"12",
+            &"--out",
+            &out,
+            &"--store",
+            &store,
         ];
-        args.extend(DAYS.iter().map(|s| s.to_string()));
-        args.extend(extra.iter().map(|s| s.to_string()));
-        motcua(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+        quick(&args)
     };
     let (out, store) = (dir.join("sharded"), dir.join("sharded.points"));
     // Wave 2 cannot start before wave 1 (six design points and the scenario as given) is done.
@@ -331,24 +314,19 @@ fn parameters_the_targets_do_not_constrain_keep_the_values_the_scenario_gives() 
     )
     .unwrap();
     let out = dir.join("out");
-    let mut args: Vec<String> = vec![
-        "calibrate".into(),
-        dir.join("prov.toml").to_str().unwrap().into(),
-        dir.join("targets.toml").to_str().unwrap().into(),
-        "--waves".into(),
-        "1".into(),
-        "--budget".into(),
-        "6".into(),
-        "--confirm-replications".into(),
-        "2".into(),
-        "--out".into(),
-        out.to_str().unwrap().into(),
-        "-q".into(),
-    ];
-    args.extend(DAYS.iter().map(|s| s.to_string()));
-    ok(&motcua(
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
+    ok(&quick(&[
+        &"calibrate",
+        &dir.join("prov.toml"),
+        &dir.join("targets.toml"),
+        &"--waves",
+        &"1",
+        &"--budget",
+        &"6",
+        &"--confirm-replications",
+        &"2",
+        &"--out",
+        &out,
+    ]));
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("calibration.json")).unwrap())
             .unwrap();

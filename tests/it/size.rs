@@ -9,7 +9,7 @@ use motcua::experiment::size::{
 };
 use motcua::theory;
 
-use super::{fresh_dir, motcua};
+use super::{fresh_dir, motcua, ok};
 
 fn mmc_file(dir: &Path, lambda: f64) -> (PathBuf, String) {
     std::fs::create_dir_all(dir).unwrap();
@@ -175,12 +175,7 @@ fn the_recommendation_meets_its_targets_under_motcua_run_and_one_fewer_anywhere_
         args.push(t);
     }
     let r = motcua(&args);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    ok(&r);
     for f in [
         "staffing.toml",
         "size.csv",
@@ -214,12 +209,7 @@ fn the_recommendation_meets_its_targets_under_motcua_run_and_one_fewer_anywhere_
         "--no-report",
         "-q",
     ]);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    ok(&r);
     let summary = std::fs::read_to_string(run_dir.join("metrics_summary.csv")).unwrap();
     let (ku, kb, km, kmean) = (
         column(&summary, "unit"),
@@ -359,12 +349,7 @@ fn sizing_gives_the_same_files_at_one_and_two_threads() {
             out.to_str().unwrap(),
             "-q",
         ]);
-        assert_eq!(
-            r.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&r.stderr)
-        );
+        ok(&r);
         outs.push(out);
     }
     for f in ["size.json", "size.csv", "targets.csv", "staffing.toml"] {

@@ -1,24 +1,13 @@
 //! Parameter sweeps: shards and merge, resume, and bad input.
 
 use std::path::PathBuf;
-use std::process::Output;
 
-use crate::motcua;
+use crate::{motcua, ok};
 
 use motcua::experiment::sweep;
 
 fn dir(name: &str) -> PathBuf {
     crate::fresh_dir("sweep", name)
-}
-
-fn ok(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 #[test]
