@@ -151,6 +151,9 @@ pub struct Prepared<'a> {
     cfg: RunConfig,
     /// Estimated tally memory of one replication, bytes.
     pub tally_bytes: u64,
+    /// Province indices, most dossiers expected first: the order in which
+    /// [`Prepared::replication`] hands provinces to threads.
+    heaviest_first: Vec<usize>,
 }
 
 /// Compiles every province of `sc`.
@@ -208,10 +211,24 @@ pub fn prepare(sc: &Scenario, discipline: Discipline) -> Result<Prepared<'_>, Mo
     cfg.bucket_width = 1.0;
     // The router keeps its own tallies per dossier.
     cfg.per_class = false;
+    let expected = |cp: &CompiledProvince| -> f64 {
+        cp.network
+            .sources()
+            .iter()
+            .map(|s| s.arrivals.mean_rate())
+            .sum()
+    };
+    let mut heaviest_first: Vec<usize> = (0..provinces.len()).collect();
+    heaviest_first.sort_by(|&a, &b| {
+        expected(&provinces[b])
+            .total_cmp(&expected(&provinces[a]))
+            .then(a.cmp(&b))
+    });
     Ok(Prepared {
         scenario: sc,
         provinces,
         overloaded,
+        heaviest_first,
         cfg,
         tally_bytes,
     })
@@ -242,25 +259,50 @@ impl Prepared<'_> {
     /// Runs one replication of every province. Provinces exchange no
     /// dossiers, so they run in parallel (on the current rayon pool); the
     /// results come back in province order whatever the thread count.
+    ///
+    /// Threads take the provinces one at a time from a shared list, most
+    /// expected dossiers first (greedy list scheduling in longest-first
+    /// order, Graham 1969, "Bounds on multiprocessing timing anomalies",
+    /// SIAM J. Appl. Math. 17(2)): the last province to finish is a small
+    /// one, so no thread waits long on another at the end. A province's
+    /// random streams depend on its index only, so the order changes no
+    /// result. On an error no further province is started, and the error of
+    /// the first failed province (in province order) is returned.
     pub fn replication(&self, seed: u64, r: u64) -> Result<Vec<ProvinceRun>, ModelError> {
         use rayon::prelude::*;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
         let sc = self.scenario;
-        self.provinces
-            .par_iter()
-            .enumerate()
-            .map(|(pi, cp)| {
-                let streams = Streams::new(seed, r);
-                let mut router = DossierRouter::new(sc, pi, cp, &streams, self.cfg.warmup);
-                let result =
-                    run_with(&cp.network, &mut router, &self.cfg, streams).map_err(|source| {
-                        ModelError::Run {
-                            province: sc.provinces[pi].name.clone(),
-                            replication: r,
-                            source,
-                        }
-                    })?;
-                Ok(router.finish(&result))
+        let run_one = |pi: usize| {
+            let cp = &self.provinces[pi];
+            let streams = Streams::new(seed, r);
+            let mut router = DossierRouter::new(sc, pi, cp, &streams, self.cfg.warmup);
+            let result =
+                run_with(&cp.network, &mut router, &self.cfg, streams).map_err(|source| {
+                    ModelError::Run {
+                        province: sc.provinces[pi].name.clone(),
+                        replication: r,
+                        source,
+                    }
+                })?;
+            Ok(router.finish(&result))
+        };
+        let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
+        let workers = rayon::current_num_threads().min(self.provinces.len());
+        let mut done: Vec<(usize, Result<ProvinceRun, ModelError>)> = (0..workers)
+            .into_par_iter()
+            .flat_map_iter(|_| {
+                std::iter::from_fn(|| {
+                    if failed.load(Relaxed) {
+                        return None;
+                    }
+                    let &pi = self.heaviest_first.get(next.fetch_add(1, Relaxed))?;
+                    let result = run_one(pi);
+                    failed.fetch_or(result.is_err(), Relaxed);
+                    Some((pi, result))
+                })
             })
-            .collect()
+            .collect();
+        done.sort_by_key(|(pi, _)| *pi);
+        done.into_iter().map(|(_, result)| result).collect()
     }
 }
