@@ -25,6 +25,28 @@ fn queue(c: &mut Criterion) {
             },
         );
     }
+    // The bucketed queue as the one-stop model uses it: one-unit buckets
+    // holding about 33 events each, every event re-placed a random time
+    // ahead, so each pop costs a share of sorting its bucket.
+    for &size in &[1_000usize, 100_000] {
+        let span = size as f64 / 33.0;
+        g.throughput(Throughput::Elements(1));
+        g.bench_with_input(
+            BenchmarkId::new("bucketed_pop_push_hold", size),
+            &size,
+            |b, &size| {
+                let mut rng = Streams::new(1, 0).stream("bench", &[]);
+                let mut q: EventQueue<u64> = EventQueue::with_buckets(1.0);
+                for i in 0..size as u64 {
+                    q.push(unit(&mut rng) * span, i);
+                }
+                b.iter(|| {
+                    let (t, _, e) = q.pop().unwrap_or((0.0, 0, 0));
+                    q.push(t + unit(&mut rng) * span, black_box(e));
+                });
+            },
+        );
+    }
     g.finish();
 }
 
