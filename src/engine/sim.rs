@@ -142,6 +142,12 @@ pub struct RunConfig {
     /// Tally waits and sojourns per (node, class) in multi-class networks
     /// ([`NodeResult::classes`]); models that keep their own tallies turn it off.
     pub per_class: bool,
+    /// Tally each node's waits and sojourns ([`NodeResult::wait`],
+    /// [`NodeResult::sojourn`], [`NodeResult::waited`]) and the network
+    /// sojourn ([`RunResult::network_sojourn`]); when off they stay empty
+    /// (counts, time averages and busy times are kept either way). Models
+    /// that keep their own tallies turn it off (about 1% of a province-year).
+    pub sojourn_tallies: bool,
 }
 
 impl RunConfig {
@@ -154,6 +160,7 @@ impl RunConfig {
             max_in_flight: 10_000_000,
             bucket_width: f64::INFINITY,
             per_class: true,
+            sojourn_tallies: true,
         }
     }
 
@@ -166,6 +173,7 @@ impl RunConfig {
             max_in_flight: 10_000_000,
             bucket_width: f64::INFINITY,
             per_class: true,
+            sojourn_tallies: true,
         }
     }
 }
@@ -457,6 +465,8 @@ struct Sim<'a, R: Router> {
     stats_start: f64,
     /// Order key of the warm-up reset (`u128::MAX` once done or when there is none).
     warmup_key: u128,
+    /// See [`RunConfig::sojourn_tallies`].
+    sojourn_tallies: bool,
     n_events: u64,
     n_customers: u64,
 }
@@ -573,6 +583,7 @@ impl<'a, R: Router> Sim<'a, R> {
             net_sojourn: Tally::new(),
             stats_start: 0.0,
             warmup_key,
+            sojourn_tallies: cfg.sojourn_tallies,
             n_events: 0,
             n_customers: 0,
         };
@@ -762,9 +773,9 @@ impl<'a, R: Router> Sim<'a, R> {
         let c = &mut self.customers[next as usize];
         c.started = now;
         let w = now - c.arrived;
-        n.wait.add(w);
-        if w > 0.0 {
-            n.waited += 1;
+        if self.sojourn_tallies {
+            n.wait.add(w);
+            n.waited += u64::from(w > 0.0);
         }
         if let Some(cs) = self
             .class_stats
@@ -794,7 +805,9 @@ impl<'a, R: Router> Sim<'a, R> {
         n.busy_area += now;
         let station = n.station;
         let c = &mut self.customers[cust as usize];
-        n.sojourn.add(now - c.arrived);
+        if self.sojourn_tallies {
+            n.sojourn.add(now - c.arrived);
+        }
         if let Some(cs) = self
             .class_stats
             .get_mut(node * self.net.n_classes + c.class as usize)
@@ -817,7 +830,9 @@ impl<'a, R: Router> Sim<'a, R> {
             Target::Exit => {
                 self.net_area += now;
                 self.in_net -= 1;
-                self.net_sojourn.add(now - created);
+                if self.sojourn_tallies {
+                    self.net_sojourn.add(now - created);
+                }
                 self.free.push(cust);
                 self.n_customers += 1;
             }
@@ -866,12 +881,17 @@ impl<'a, R: Router> Sim<'a, R> {
         let per = |x: f64| if window > 0.0 { x / window } else { f64::NAN };
         let nc = self.net.n_classes;
         let class_stats = std::mem::take(&mut self.class_stats);
+        let sojourn_tallies = self.sojourn_tallies;
         let nodes = self
             .nodes
             .iter_mut()
             .zip(self.net.nodes())
             .enumerate()
             .map(|(i, (n, spec))| {
+                if !sojourn_tallies {
+                    // The waits stay empty, those of customers served at once too.
+                    n.zero_waits = 0;
+                }
                 n.close(now);
                 let classes = class_stats
                     .get(i * nc..(i + 1) * nc)

@@ -211,6 +211,7 @@ pub fn prepare(sc: &Scenario, discipline: Discipline) -> Result<Prepared<'_>, Mo
     cfg.bucket_width = 1.0;
     // The router keeps its own tallies per dossier.
     cfg.per_class = false;
+    cfg.sojourn_tallies = false;
     let expected = |cp: &CompiledProvince| -> f64 {
         cp.network
             .sources()

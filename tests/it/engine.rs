@@ -181,6 +181,43 @@ fn the_warm_up_cut_drops_what_happened_before_it() {
 }
 
 #[test]
+fn without_sojourn_tallies_the_waits_are_empty_and_everything_else_is_unchanged() {
+    let mut b = NetworkBuilder::new();
+    let s = b.station("desk", 2, Dist::exponential(1.5));
+    let d = b.node("tray", NodeKind::Delay, Dist::exponential(3.0));
+    b.route(s, 0, d, 1.0);
+    b.poisson(s, 1.0);
+    let net = b.build().unwrap();
+    let on = RunConfig::horizon(5_000.0, 500.0);
+    let off = RunConfig {
+        sojourn_tallies: false,
+        ..on
+    };
+    let (a, z) = (
+        run(&net, &on, Streams::new(3, 0)).unwrap(),
+        run(&net, &off, Streams::new(3, 0)).unwrap(),
+    );
+    assert!(a.nodes[0].wait.count() > 1_000 && a.network_sojourn.count() > 1_000);
+    for n in &z.nodes {
+        assert_eq!((n.wait.count(), n.sojourn.count(), n.waited), (0, 0, 0));
+    }
+    assert_eq!(z.network_sojourn.count(), 0);
+    // Counts, time averages, busy times and the event sequence are the same.
+    for (x, y) in a.nodes.iter().zip(&z.nodes) {
+        assert_eq!((x.arrivals, x.departures), (y.arrivals, y.departures));
+        for (p, q) in [
+            (x.mean_queue, y.mean_queue),
+            (x.mean_in_node, y.mean_in_node),
+            (x.busy_time, y.busy_time),
+        ] {
+            assert_eq!(p.to_bits(), q.to_bits());
+        }
+    }
+    assert_eq!((a.events, a.customers), (z.events, z.customers));
+    assert_eq!(a.mean_in_network.to_bits(), z.mean_in_network.to_bits());
+}
+
+#[test]
 fn memory_does_not_grow_with_the_number_of_customers_simulated() {
     let mut b = NetworkBuilder::new();
     let s = b.station("desk", 10, Dist::exponential(1.0));
