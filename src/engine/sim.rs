@@ -443,6 +443,21 @@ struct SourceState {
     hint: usize,
 }
 
+/// The tallies of `node` × `class`, when the run keeps them (the check of
+/// the empty case first, so that runs without them skip the index).
+#[inline(always)]
+fn class_stat(
+    stats: &mut [ClassStat],
+    n_classes: usize,
+    node: NodeId,
+    class: usize,
+) -> Option<&mut ClassStat> {
+    if stats.is_empty() {
+        return None;
+    }
+    stats.get_mut(node * n_classes + class)
+}
+
 /// One replication in progress.
 struct Sim<'a, R: Router> {
     net: &'a Network,
@@ -740,7 +755,7 @@ impl<'a, R: Router> Sim<'a, R> {
             n.busy += 1;
             n.busy_area -= now;
             n.zero_waits += 1;
-            if let Some(cs) = self.class_stats.get_mut(node * self.net.n_classes + class) {
+            if let Some(cs) = class_stat(&mut self.class_stats, self.net.n_classes, node, class) {
                 cs.zero_waits += 1;
             }
             c.started = now;
@@ -777,10 +792,12 @@ impl<'a, R: Router> Sim<'a, R> {
             n.wait.add(w);
             n.waited += u64::from(w > 0.0);
         }
-        if let Some(cs) = self
-            .class_stats
-            .get_mut(node * self.net.n_classes + c.class as usize)
-        {
+        if let Some(cs) = class_stat(
+            &mut self.class_stats,
+            self.net.n_classes,
+            node,
+            c.class as usize,
+        ) {
             cs.wait.add(w);
             cs.waited += u64::from(w > 0.0);
         }
@@ -808,10 +825,12 @@ impl<'a, R: Router> Sim<'a, R> {
         if self.sojourn_tallies {
             n.sojourn.add(now - c.arrived);
         }
-        if let Some(cs) = self
-            .class_stats
-            .get_mut(node * self.net.n_classes + c.class as usize)
-        {
+        if let Some(cs) = class_stat(
+            &mut self.class_stats,
+            self.net.n_classes,
+            node,
+            c.class as usize,
+        ) {
             cs.departures += 1;
             cs.sojourn.add(now - c.arrived);
         }
