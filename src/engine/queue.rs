@@ -463,8 +463,8 @@ impl<E: Copy> EventQueue<E> {
 /// A bucket's times share their sign, exponent and high mantissa bits, so
 /// the offset of each time's bits from the bucket's smallest usually fits in
 /// a `u64` beside the event's index in the bucket: sorting those plain
-/// integers costs a third of sorting the 24-byte entries by their `u128`
-/// key. Equal times (which the packed key orders by index) are then put in
+/// integers takes half the instructions of sorting the 24-byte entries by
+/// their `u128` key. Equal times (which the packed key orders by index) are then put in
 /// sequence order. When the offsets do not fit (a bucket straddling zero or
 /// a power of two far from the bucket width), the entries are sorted whole.
 fn sort_run<E: Copy>(events: &mut [Entry<E>], scratch: &mut Vec<u64>, out: &mut Vec<Entry<E>>) {

@@ -146,7 +146,8 @@ pub struct RunConfig {
     /// [`NodeResult::sojourn`], [`NodeResult::waited`]) and the network
     /// sojourn ([`RunResult::network_sojourn`]); when off they stay empty
     /// (counts, time averages and busy times are kept either way). Models
-    /// that keep their own tallies turn it off (about 1% of a province-year).
+    /// that keep their own tallies turn it off (1.5% of the instructions of
+    /// a province-year).
     pub sojourn_tallies: bool,
 }
 
