@@ -212,19 +212,16 @@ pub fn prepare(sc: &Scenario, discipline: Discipline) -> Result<Prepared<'_>, Mo
     // The router keeps its own tallies per dossier.
     cfg.per_class = false;
     cfg.sojourn_tallies = false;
-    let expected = |cp: &CompiledProvince| -> f64 {
-        cp.network
-            .sources()
-            .iter()
-            .map(|s| s.arrivals.mean_rate())
-            .sum()
-    };
+    // Expected dossiers per time unit of each province.
+    let expected: Vec<f64> = provinces
+        .iter()
+        .map(|cp| {
+            let sources = cp.network.sources().iter();
+            sources.map(|s| s.arrivals.mean_rate()).sum()
+        })
+        .collect();
     let mut heaviest_first: Vec<usize> = (0..provinces.len()).collect();
-    heaviest_first.sort_by(|&a, &b| {
-        expected(&provinces[b])
-            .total_cmp(&expected(&provinces[a]))
-            .then(a.cmp(&b))
-    });
+    heaviest_first.sort_by(|&a, &b| expected[b].total_cmp(&expected[a]).then(a.cmp(&b)));
     Ok(Prepared {
         scenario: sc,
         provinces,

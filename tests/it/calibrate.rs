@@ -67,6 +67,23 @@ fn province(dir: &Path) {
     ]));
 }
 
+/// A fresh folder `name` with a generated province (`prov.toml`) and `targets` as `targets.toml`.
+fn with_targets(name: &str, targets: &str) -> std::path::PathBuf {
+    let dir = fresh_dir("calibrate", name);
+    province(&dir);
+    std::fs::write(dir.join("targets.toml"), targets).unwrap();
+    dir
+}
+
+/// Calibrates the folder's province to its targets, writing to `out`, with `extra` options.
+fn calibrate(dir: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let (scenario, targets) = (dir.join("prov.toml"), dir.join("targets.toml"));
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+        vec![&"calibrate", &scenario, &targets, &"--out", &out];
+    args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+    quick(&args)
+}
+
 #[test]
 fn a_known_truth_is_recovered_inside_the_ranges_and_the_fit_meets_every_target() {
     let dir = fresh_dir("calibrate", "truth");
@@ -103,13 +120,7 @@ fn a_known_truth_is_recovered_inside_the_ranges_and_the_fit_meets_every_target()
     )
     .unwrap();
     let out = dir.join("cal");
-    ok(&quick(&[
-        &"calibrate",
-        &dir.join("prov.toml"),
-        &dir.join("targets.toml"),
-        &"--out",
-        &out,
-    ]));
+    ok(&calibrate(&dir, &out, &[]));
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("calibration.json")).unwrap())
             .unwrap();
@@ -158,28 +169,17 @@ fn a_known_truth_is_recovered_inside_the_ranges_and_the_fit_meets_every_target()
 
 #[test]
 fn an_impossible_target_set_is_reported_as_not_fittable_naming_the_conflict() {
-    let dir = fresh_dir("calibrate", "impossible");
-    province(&dir);
     // Staff fixed, only the incompleteness free: a supplement rate of 40%
     // needs a high incompleteness and a commune late rate of 0.1% a low one.
-    std::fs::write(
-        dir.join("targets.toml"),
+    let dir = with_targets(
+        "impossible",
         "name = \"impossible\"\n\
          [[target]]\nmetric = \"supplement_rate\"\nvalue = 0.4\ntolerance = 0.01\n\
          [[target]]\nmetric = \"on_time_rate\"\nscope = \"commune\"\nvalue = 0.999\ntolerance = 0.0005\n\
          [[parameter]]\npath = \"procedure[*].incomplete_at_desk\"\nmode = \"scale\"\nmin = 0.5\nmax = 4.0\n",
-    )
-    .unwrap();
+    );
     let out = dir.join("cal");
-    let r = quick(&[
-        &"calibrate",
-        &dir.join("prov.toml"),
-        &dir.join("targets.toml"),
-        &"--out",
-        &out,
-        &"--budget",
-        &"30",
-    ]);
+    let r = calibrate(&dir, &out, &["--budget", "30"]);
     assert_eq!(
         r.status.code(),
         Some(1),
@@ -241,15 +241,12 @@ fn edit_entries_change_fields_by_path_and_bad_ones_are_all_reported() {
 
 #[test]
 fn shards_of_each_wave_then_a_plain_run_give_the_unsharded_calibration() {
-    let dir = fresh_dir("calibrate", "shards");
-    province(&dir);
-    std::fs::write(
-        dir.join("targets.toml"),
+    let dir = with_targets(
+        "shards",
         "name = \"shards\"\n\
          [[target]]\nmetric = \"supplement_rate\"\nvalue = 0.12\ntolerance = 0.005\n\
          [[parameter]]\npath = \"procedure[*].incomplete_at_desk\"\nmode = \"scale\"\nmin = 0.5\nmax = 2.0\n",
-    )
-    .unwrap();
+    );
     let (scenario, targets) = (dir.join("prov.toml"), dir.join("targets.toml"));
     let run = |out: &Path, store: &Path, extra: &[&str]| {
         let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
@@ -301,32 +298,28 @@ fn shards_of_each_wave_then_a_plain_run_give_the_unsharded_calibration() {
 
 #[test]
 fn parameters_the_targets_do_not_constrain_keep_the_values_the_scenario_gives() {
-    let dir = fresh_dir("calibrate", "least-change");
-    province(&dir);
     // A target every point meets: nothing to fit, so the fit must be the
     // scenario as given (apology compliance 0.6 in the file, factor 1).
-    std::fs::write(
-        dir.join("targets.toml"),
+    let dir = with_targets(
+        "least-change",
         "name = \"loose\"\n\
          [[target]]\nmetric = \"received\"\nvalue = 100000\ntolerance = 1e9\n\
          [[parameter]]\npath = \"model.apology_compliance\"\nmode = \"set\"\nmin = 0.2\nmax = 1.0\n\
          [[parameter]]\npath = \"procedure[*].incomplete_at_desk\"\nmode = \"scale\"\nmin = 0.5\nmax = 2.0\n",
-    )
-    .unwrap();
+    );
     let out = dir.join("out");
-    ok(&quick(&[
-        &"calibrate",
-        &dir.join("prov.toml"),
-        &dir.join("targets.toml"),
-        &"--waves",
-        &"1",
-        &"--budget",
-        &"6",
-        &"--confirm-replications",
-        &"2",
-        &"--out",
+    ok(&calibrate(
+        &dir,
         &out,
-    ]));
+        &[
+            "--waves",
+            "1",
+            "--budget",
+            "6",
+            "--confirm-replications",
+            "2",
+        ],
+    ));
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("calibration.json")).unwrap())
             .unwrap();
