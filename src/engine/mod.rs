@@ -17,7 +17,9 @@ pub use network::{
     Branch, CapacitySegment, Class, ClassId, Discipline, Network, NetworkBuilder, NetworkError,
     Node, NodeId, NodeKind, Source, Target,
 };
-pub use queue::{BLOCK_BUCKETS, EventQueue, RING_BLOCKS, order_key, order_key_time, time_bits};
+pub use queue::{
+    BLOCK_BUCKETS, EventQueue, RING_BLOCKS, SMALL_RUN, order_key, order_key_time, time_bits,
+};
 pub use sim::{
     ClassResult, Customer, NodeResult, Router, RunConfig, RunError, RunResult, TableRouter, run,
     run_with,

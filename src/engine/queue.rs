@@ -80,7 +80,9 @@ impl<E> Ord for Entry<E> {
 /// the same total order.
 ///
 /// It is `std`'s binary heap over 24-byte entries whose key packs
-/// (time bits, sequence) into one `u128` comparison. With a bucket width
+/// (time bits, sequence) into one `u128` comparison, beside a short sorted
+/// run that takes new events while it holds fewer than [`SMALL_RUN`] and the
+/// heap is empty: a small event set lives there and never sifts. With a bucket width
 /// ([`EventQueue::with_buckets`]) it becomes a hierarchical calendar queue:
 /// the events of the current time bucket are in a sorted run (the bucket's
 /// events as it was opened, sorted once: popping them costs no sift) and a
@@ -102,7 +104,8 @@ pub struct EventQueue<E> {
     /// plain-heap mode, every event).
     heap: BinaryHeap<Entry<E>>,
     /// The current bucket's events as it was opened, sorted latest first
-    /// (the next one is at the end): popping them costs no sift.
+    /// (the next one is at the end): popping them costs no sift. In
+    /// plain-heap mode, up to [`SMALL_RUN`] events inserted in order.
     sorted: Vec<Entry<E>>,
     next_seq: u64,
     /// Buckets per time unit (0 in plain-heap mode: every time is in bucket 0).
@@ -127,6 +130,9 @@ pub struct EventQueue<E> {
 /// Buckets per block of a bucketed [`EventQueue`] (one bit each in a `u64`).
 pub const BLOCK_BUCKETS: usize = 64;
 const BLOCK_SHIFT: u32 = BLOCK_BUCKETS.trailing_zeros();
+/// Longest sorted run that events placed in the current bucket are inserted
+/// into (beyond it they go to the heap).
+pub const SMALL_RUN: usize = 16;
 /// Blocks held in the ring of a bucketed [`EventQueue`]; later ones wait in an ordered map.
 pub const RING_BLOCKS: usize = 4096;
 
@@ -189,10 +195,37 @@ impl<E: Copy> EventQueue<E> {
         super::floor_i64(time * self.per_unit)
     }
 
+    /// Places an event in plain-heap mode: into the sorted run while it is
+    /// short and the heap empty (one step of insertion sort, and popping it
+    /// later costs no sift), else into the heap (so a large event set soon
+    /// lives in the heap alone, as before). A small event set (an M/M/c queue's busy
+    /// servers) then never sifts, and its pops mispredict no branches of a
+    /// heap's sift. (Bucketed queues open each bucket as a sorted run of
+    /// about 30 events and leave the later ones to the heap: inserting
+    /// there measured 0.4% more instructions and no faster.)
+    #[inline(always)]
+    fn place_near(&mut self, entry: Entry<E>) {
+        let n = self.sorted.len();
+        if n < SMALL_RUN && self.heap.is_empty() {
+            // One step of insertion sort: earlier events move up by one.
+            let k = entry.key();
+            self.sorted.push(entry);
+            let s = self.sorted.as_mut_slice();
+            let mut j = n;
+            while j > 0 && s[j - 1].key() < k {
+                s[j] = s[j - 1];
+                j -= 1;
+            }
+            s[j] = entry;
+        } else {
+            self.heap.push(entry);
+        }
+    }
+
     #[inline(always)]
     fn place(&mut self, entry: Entry<E>, time: f64) {
         if self.per_unit == 0.0 {
-            self.heap.push(entry);
+            self.place_near(entry);
             return;
         }
         let k = self.bucket_of(time);
@@ -408,11 +441,14 @@ impl<E: Copy> EventQueue<E> {
             event,
         };
         if self.per_unit == 0.0 {
-            if let Some(mut top) = self.heap.peek_mut() {
+            if !self.top_is_sorted()
+                && let Some(mut top) = self.heap.peek_mut()
+            {
                 *top = entry;
                 return seq;
             }
-            self.heap.push(entry);
+            self.sorted.pop();
+            self.place_near(entry);
             return seq;
         }
         let k = self.bucket_of(time);

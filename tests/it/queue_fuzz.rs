@@ -7,7 +7,18 @@ use rand::Rng;
 
 #[test]
 fn event_queue_agrees_with_a_btreemap_oracle_over_a_million_operations() {
-    fuzz(EventQueue::new(), 2024);
+    fuzz(EventQueue::new(), 2024, GROWING);
+}
+
+#[test]
+fn a_small_event_queue_agrees_with_the_oracle_while_events_move_between_its_run_and_its_heap() {
+    // Pops outnumber pushes, so the queue stays short: new events are
+    // inserted into the sorted run, spill into the heap when the run is
+    // full, and pop from whichever holds the earliest.
+    fuzz(EventQueue::new(), 77, SHORT);
+    for (width, seed) in [(0.5, 78), (40.0, 79)] {
+        fuzz(EventQueue::with_buckets(width), seed, SHORT);
+    }
 }
 
 #[test]
@@ -15,20 +26,29 @@ fn bucketed_event_queue_agrees_with_a_btreemap_oracle_over_a_million_operations(
     // Buckets narrower than, similar to and wider than the typical gap; the
     // narrowest make the rare long delays land beyond the bucket ring.
     for (width, seed) in [(0.05, 4), (0.5, 1), (3.0, 2), (40.0, 3)] {
-        fuzz(EventQueue::with_buckets(width), seed);
+        fuzz(EventQueue::with_buckets(width), seed, GROWING);
     }
 }
 
-fn fuzz(mut q: EventQueue<u64>, seed: u64) {
+/// Shares of the operations in percent: below the first a push, below the
+/// second a replacement of the top, else a pop.
+type Mix = (u64, u64);
+/// A queue that grows to hundreds of thousands of events.
+const GROWING: Mix = (55, 70);
+/// A queue that stays short (tens of events).
+const SHORT: Mix = (38, 58);
+
+fn fuzz(mut q: EventQueue<u64>, seed: u64, (push, replace): Mix) {
     let mut rng = Streams::new(seed, 0).stream("queue-fuzz", &[]);
     // The oracle orders by (total-order time bits, insertion sequence).
     let mut oracle: BTreeMap<(u64, u64), (f64, u64)> = BTreeMap::new();
     let mut next_payload = 0u64;
     let mut now = 0.0f64;
     let mut pops = 0u64;
+    let mut max_len = 0;
     for _ in 0..1_000_000 {
         let r = rng.next_u64();
-        if r % 100 < 55 || oracle.is_empty() {
+        if r % 100 < push || oracle.is_empty() {
             // Push: many exact ties (coarse grid) and some fine-grained times,
             // sometimes at the current time, rarely far ahead, never in the past.
             let dt = match r % 5 {
@@ -43,7 +63,7 @@ fn fuzz(mut q: EventQueue<u64>, seed: u64) {
             let seq = q.push(t, next_payload);
             oracle.insert((time_bits(t), seq), (t, next_payload));
             next_payload += 1;
-        } else if r % 100 < 70 {
+        } else if r % 100 < replace {
             // Peek, then replace the top by a follow-up no earlier than it (a
             // service completion starting the next service).
             let top = q.peek().expect("queue and oracle both non-empty");
@@ -65,6 +85,7 @@ fn fuzz(mut q: EventQueue<u64>, seed: u64) {
             pops += 1;
         }
         assert_eq!(q.len(), oracle.len());
+        max_len = max_len.max(q.len());
     }
     while let Some(got) = q.pop() {
         let (_, (t, payload)) = oracle.pop_first().expect("oracle non-empty");
@@ -72,6 +93,10 @@ fn fuzz(mut q: EventQueue<u64>, seed: u64) {
     }
     assert!(oracle.is_empty());
     assert!(pops > 300_000, "{pops} pops");
+    assert!(
+        max_len > 16,
+        "the queue never outgrew the sorted run: {max_len}"
+    );
 }
 
 #[test]
