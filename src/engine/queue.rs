@@ -256,7 +256,8 @@ impl<E: Copy> EventQueue<E> {
     /// Moves the next non-empty bucket into the heap when the heap is empty.
     #[inline(always)]
     fn refill(&mut self) {
-        if self.heap.is_empty() && self.sorted.is_empty() && self.far_len > 0 {
+        // `far_len` first: a plain heap has no far events, so it stops there.
+        if self.far_len > 0 && self.heap.is_empty() && self.sorted.is_empty() {
             self.refill_slow();
         }
     }

@@ -620,6 +620,15 @@ impl<'a, R: Router> Sim<'a, R> {
 
     fn run(&mut self, cfg: &RunConfig) -> Result<(), RunError> {
         let max_customers = cfg.max_customers.unwrap_or(u64::MAX);
+        // Keys after every key at the horizon's time: a key exceeds it
+        // exactly when its time exceeds the horizon (times order as
+        // `total_cmp`, and every sequence number is below `u64::MAX`).
+        // (A NaN horizon never stops the run and −0 is 0, as with `t > horizon`.)
+        let horizon_key = match cfg.horizon {
+            h if h.is_nan() => u128::MAX,
+            h => order_key(h + 0.0, u64::MAX),
+        };
+        let mut control = self.warmup_key.min(horizon_key);
         loop {
             // One integer compare orders the next arrival against the heap top.
             let src_key = self.sources[self.next_source].key;
@@ -628,18 +637,20 @@ impl<'a, R: Router> Sim<'a, R> {
                 Some((k, ev)) if k < src_key => (Some(ev), k),
                 _ => (None, src_key),
             };
-            let t = order_key_time(key);
-            if t > cfg.horizon {
-                self.now = cfg.horizon;
-                break;
-            }
-            if key > self.warmup_key {
+            // One compare against the earlier of the horizon and the
+            // warm-up reset decides whether either is due.
+            if key > control {
+                if order_key_time(key) > cfg.horizon {
+                    self.now = cfg.horizon;
+                    break;
+                }
                 self.now = order_key_time(self.warmup_key);
                 self.warmup_key = u128::MAX;
+                control = horizon_key;
                 self.reset_stats();
                 continue;
             }
-            self.now = t;
+            self.now = order_key_time(key);
             let Some(ev) = top else {
                 self.n_events += 1;
                 self.arrival(self.next_source)?;

@@ -181,6 +181,36 @@ fn the_warm_up_cut_drops_what_happened_before_it() {
 }
 
 #[test]
+fn a_horizon_before_the_warm_up_stops_the_run_there_without_a_window() {
+    let mut b = NetworkBuilder::new();
+    let s = b.station("desk", 1, Dist::exponential(0.5));
+    b.poisson(s, 1.0);
+    let net = b.build().unwrap();
+    let r = run(&net, &RunConfig::horizon(300.0, 400.0), Streams::new(1, 0)).unwrap();
+    assert_eq!(r.end_time, 300.0);
+    // No reset happened: the window is the whole run and every arrival counts.
+    assert_eq!(r.window, 300.0);
+    let all = run(&net, &RunConfig::horizon(300.0, 0.0), Streams::new(1, 0)).unwrap();
+    assert_eq!(r.network_arrivals, all.network_arrivals);
+    assert_eq!(r.events, all.events);
+}
+
+#[test]
+fn events_at_the_horizon_itself_are_processed_and_later_ones_are_not() {
+    // Constant gaps of 1: arrivals at 1, 2, ..., and a horizon of exactly 5.
+    let mut b = NetworkBuilder::new();
+    let s = b.node("wait", NodeKind::Delay, Dist::constant(100.0));
+    let gaps = Arrivals::Renewal {
+        interarrival: Dist::constant(1.0),
+    };
+    b.source("clock", 0, s, gaps);
+    let net = b.build().unwrap();
+    let r = run(&net, &RunConfig::horizon(5.0, 0.0), Streams::new(1, 0)).unwrap();
+    assert_eq!(r.network_arrivals, 5);
+    assert_eq!(r.end_time, 5.0);
+}
+
+#[test]
 fn without_sojourn_tallies_the_waits_are_empty_and_everything_else_is_unchanged() {
     let mut b = NetworkBuilder::new();
     let s = b.station("desk", 2, Dist::exponential(1.5));
