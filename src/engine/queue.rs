@@ -207,16 +207,8 @@ impl<E: Copy> EventQueue<E> {
     fn place_near(&mut self, entry: Entry<E>) {
         let n = self.sorted.len();
         if n < SMALL_RUN && self.heap.is_empty() {
-            // One step of insertion sort: earlier events move up by one.
-            let k = entry.key();
             self.sorted.push(entry);
-            let s = self.sorted.as_mut_slice();
-            let mut j = n;
-            while j > 0 && s[j - 1].key() < k {
-                s[j] = s[j - 1];
-                j -= 1;
-            }
-            s[j] = entry;
+            insert_last(&mut self.sorted, entry);
         } else {
             self.heap.push(entry);
         }
@@ -448,8 +440,13 @@ impl<E: Copy> EventQueue<E> {
                 *top = entry;
                 return seq;
             }
-            self.sorted.pop();
-            self.place_near(entry);
+            if self.heap.is_empty() {
+                // The run's earliest slot is free: insert into it in place.
+                insert_last(&mut self.sorted, entry);
+            } else {
+                self.sorted.pop();
+                self.heap.push(entry);
+            }
             return seq;
         }
         let k = self.bucket_of(time);
@@ -492,6 +489,19 @@ impl<E: Copy> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Puts `entry` in its place in `run` (sorted latest first) whose last slot
+/// is free: one step of insertion sort, the earlier events moving up by one.
+#[inline(always)]
+fn insert_last<E: Copy>(run: &mut [Entry<E>], entry: Entry<E>) {
+    let k = entry.key();
+    let mut j = run.len() - 1;
+    while j > 0 && run[j - 1].key() < k {
+        run[j] = run[j - 1];
+        j -= 1;
+    }
+    run[j] = entry;
 }
 
 /// Moves `events` into `out` (empty) sorted latest first, so that the next
