@@ -205,8 +205,7 @@ impl<E: Copy> EventQueue<E> {
     /// there measured 0.4% more instructions and no faster.)
     #[inline(always)]
     fn place_near(&mut self, entry: Entry<E>) {
-        let n = self.sorted.len();
-        if n < SMALL_RUN && self.heap.is_empty() {
+        if self.heap.is_empty() && self.sorted.len() < SMALL_RUN {
             self.sorted.push(entry);
             insert_last(&mut self.sorted, entry);
         } else {
