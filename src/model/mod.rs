@@ -624,6 +624,35 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds the counters and sums of `o` (not its tallies).
+    #[inline(always)]
+    fn add_counters(&mut self, o: &Counts) {
+        self.received += o.received;
+        self.online += o.online;
+        self.full_online += o.full_online;
+        self.resolved += o.resolved;
+        self.on_time += o.on_time;
+        self.early += o.early;
+        self.late += o.late;
+        self.late_766 += o.late_766;
+        self.late_with_apology += o.late_with_apology;
+        self.apologies += o.apologies;
+        self.supplemented += o.supplemented;
+        self.second_requests += o.second_requests;
+        self.fee += o.fee;
+        self.paid_online += o.paid_online;
+        self.paper += o.paper;
+        self.digitised += o.digitised;
+        self.e_result += o.e_result;
+        self.visits += o.visits;
+        self.online_766 += o.online_766;
+        self.paper_required += o.paper_required;
+        self.e_result_paper += o.e_result_paper;
+        self.digitised_766 += o.digitised_766;
+        self.satisfaction += o.satisfaction;
+        self.complaints += o.complaints;
+    }
+
     /// Adds another scope's counts.
     pub fn merge(&mut self, o: &Counts) {
         self.received += o.received;
@@ -960,28 +989,33 @@ impl<'a> DossierRouter<'a> {
         let complaint = sat.complaint(satisfaction);
         let paper = d.channel.paper();
         let digitised = d.has(DIGITISED);
+        // The dossier's counts, worked out once and added to both scopes.
+        let delta = Counts {
+            resolved: 1,
+            on_time: u64::from(!late),
+            early: u64::from(WorkCalendar::day_of(now) < app_day),
+            late: u64::from(late),
+            late_766: u64::from(late || second),
+            late_with_apology: u64::from(late && apology),
+            apologies: u64::from(apology),
+            supplemented: u64::from(desk_request || appraisal_request),
+            second_requests: u64::from(second),
+            fee: u64::from(p.fee),
+            paid_online: u64::from(paid_online),
+            paper: u64::from(paper),
+            digitised: u64::from(paper && digitised),
+            e_result: u64::from(e_result),
+            visits,
+            online_766: u64::from(d.channel.online() && e_ok),
+            paper_required: u64::from(p.paper_result),
+            e_result_paper: u64::from(p.paper_result && e_result),
+            digitised_766: u64::from(digitised && e_ok),
+            satisfaction,
+            complaints: complaint,
+            ..Counts::default()
+        };
         let record = |c: &mut Counts| {
-            c.resolved += 1;
-            c.on_time += u64::from(!late);
-            c.early += u64::from(WorkCalendar::day_of(now) < app_day);
-            c.late += u64::from(late);
-            c.late_766 += u64::from(late || second);
-            c.late_with_apology += u64::from(late && apology);
-            c.apologies += u64::from(apology);
-            c.supplemented += u64::from(desk_request || appraisal_request);
-            c.second_requests += u64::from(second);
-            c.fee += u64::from(p.fee);
-            c.paid_online += u64::from(paid_online);
-            c.paper += u64::from(paper);
-            c.digitised += u64::from(paper && digitised);
-            c.e_result += u64::from(e_result);
-            c.visits += visits;
-            c.online_766 += u64::from(d.channel.online() && e_ok);
-            c.paper_required += u64::from(p.paper_result);
-            c.e_result_paper += u64::from(p.paper_result && e_result);
-            c.digitised_766 += u64::from(digitised && e_ok);
-            c.satisfaction += satisfaction;
-            c.complaints += complaint;
+            c.add_counters(&delta);
             c.turnaround.add(turnaround);
             if !d.counter_wait.is_nan() {
                 c.counter_wait.add(d.counter_wait);
