@@ -655,30 +655,7 @@ impl Counts {
 
     /// Adds another scope's counts.
     pub fn merge(&mut self, o: &Counts) {
-        self.received += o.received;
-        self.online += o.online;
-        self.full_online += o.full_online;
-        self.resolved += o.resolved;
-        self.on_time += o.on_time;
-        self.early += o.early;
-        self.late += o.late;
-        self.late_766 += o.late_766;
-        self.late_with_apology += o.late_with_apology;
-        self.apologies += o.apologies;
-        self.supplemented += o.supplemented;
-        self.second_requests += o.second_requests;
-        self.fee += o.fee;
-        self.paid_online += o.paid_online;
-        self.paper += o.paper;
-        self.digitised += o.digitised;
-        self.e_result += o.e_result;
-        self.visits += o.visits;
-        self.online_766 += o.online_766;
-        self.paper_required += o.paper_required;
-        self.e_result_paper += o.e_result_paper;
-        self.digitised_766 += o.digitised_766;
-        self.satisfaction += o.satisfaction;
-        self.complaints += o.complaints;
+        self.add_counters(o);
         self.turnaround.merge(&o.turnaround);
         self.counter_wait.merge(&o.counter_wait);
     }

@@ -168,12 +168,17 @@ fn a_delay_node_holds_lambda_times_mean_delay_customers() {
     assert!(l.contains(5.0 * 3.0), "{l:?}");
 }
 
-#[test]
-fn the_warm_up_cut_drops_what_happened_before_it() {
+/// One clerk (mean service 0.5) with Poisson arrivals at rate 1.
+fn one_desk() -> motcua::engine::Network {
     let mut b = NetworkBuilder::new();
     let s = b.station("desk", 1, Dist::exponential(0.5));
     b.poisson(s, 1.0);
-    let net = b.build().unwrap();
+    b.build().unwrap()
+}
+
+#[test]
+fn the_warm_up_cut_drops_what_happened_before_it() {
+    let net = one_desk();
     let r = run(&net, &RunConfig::horizon(1000.0, 400.0), Streams::new(1, 0)).unwrap();
     assert!((r.window - 600.0).abs() < 1e-9);
     // About 600 arrivals in the window, not 1000.
@@ -182,10 +187,7 @@ fn the_warm_up_cut_drops_what_happened_before_it() {
 
 #[test]
 fn a_horizon_before_the_warm_up_stops_the_run_there_without_a_window() {
-    let mut b = NetworkBuilder::new();
-    let s = b.station("desk", 1, Dist::exponential(0.5));
-    b.poisson(s, 1.0);
-    let net = b.build().unwrap();
+    let net = one_desk();
     let r = run(&net, &RunConfig::horizon(300.0, 400.0), Streams::new(1, 0)).unwrap();
     assert_eq!(r.end_time, 300.0);
     // No reset happened: the window is the whole run and every arrival counts.
