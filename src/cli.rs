@@ -293,12 +293,12 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Run the benchmark suite (engine-mmc, province-year, nation-year, sweep-scaling) and optionally gate it against a stored run.
+    /// Run the benchmark suite (engine-mmc, engine-reference-loop, province-year, nation-year, sweep-scaling) and optionally gate it against a stored run.
     Bench {
         /// Print the suite as JSON (the format `--check` reads).
         #[arg(long)]
         json: bool,
-        /// Timed runs of the engine workload (median reported); province-year uses up to 3.
+        /// Timed runs of the engine workloads (median reported); province-year and sweep-scaling use up to 3 (sweep-scaling alternates 1 thread and all threads, and its speed-up compares the fastest of each).
         #[arg(long, default_value_t = 11)]
         repeat: usize,
         /// Run only these workloads (engine-mmc, engine-reference-loop, province-year, nation-year, sweep-scaling); default all.

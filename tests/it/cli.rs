@@ -65,6 +65,45 @@ fn bench_json_reports_throughput_with_its_counts() {
 }
 
 #[test]
+fn sweep_scaling_times_every_pair_and_compares_the_fastest_runs() {
+    let o = motcua(&[
+        "bench",
+        "--json",
+        "--repeat",
+        "2",
+        "--workload",
+        "sweep-scaling",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let w = &v["workloads"][0];
+    assert_eq!(w["name"], "sweep-scaling");
+    assert_eq!(w["counts"]["replications"], 4);
+    // The same four replication-years as the stored runs (an answer, not a timing).
+    assert_eq!(w["counts"]["dossiers"], 3_669_241);
+    // Two pairs: two all-thread runs, their spread, and a speed-up from the fastest of each.
+    let runs: Vec<f64> = w["runs_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let (min, wall, max) = (
+        w["min_s"].as_f64().unwrap(),
+        w["wall_s"].as_f64().unwrap(),
+        w["max_s"].as_f64().unwrap(),
+    );
+    assert!(runs.iter().all(|&r| r > 0.0 && r >= min && r <= max));
+    assert!(min <= wall && wall <= max);
+    assert_eq!(min, runs.iter().copied().fold(f64::INFINITY, f64::min));
+    // A timing (not gated, and not asserted beyond being one): the fastest
+    // one-thread run over the fastest all-thread run.
+    let speedup = w["outputs"]["speedup"].as_f64().unwrap();
+    assert!(speedup.is_finite() && speedup > 0.0, "{speedup}");
+}
+
+#[test]
 fn bench_check_passes_against_itself_and_fails_when_an_answer_changes() {
     let stored = temp_file("bench.json", "");
     let o = motcua(&[
