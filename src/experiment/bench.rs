@@ -4,78 +4,21 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::engine::{Dist, NetworkBuilder, RunConfig, RunError, Streams, run};
+use crate::engine::{Dist, Network, NetworkBuilder, RunConfig, Streams, run};
 
 /// How events and customers are counted.
 pub const COUNTING_RULE: &str = "customers = customers who left the network; events = source arrivals + service completions + capacity changes processed by the kernel (the warm-up reset is not counted)";
 
-/// The result of one benchmark workload.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct BenchResult {
-    /// Workload name.
-    pub name: String,
-    /// Customers who left the network in one run.
-    pub customers: u64,
-    /// Events processed in one run.
-    pub events: u64,
-    /// Median wall time of one run, seconds.
-    pub wall_s: f64,
-    /// Customers per second (median run).
-    pub customers_per_s: f64,
-    /// Events per second (median run).
-    pub events_per_s: f64,
-    /// Threads used.
-    pub threads: usize,
-    /// Timed runs (the median is reported).
-    pub repeats: usize,
-    /// Fastest run, seconds.
-    pub wall_s_min: f64,
-    /// Every timed run, seconds.
-    pub runs_s: Vec<f64>,
-    /// Mean wait in queue of the last run (a fingerprint of the answer; the
-    /// same seed must give the same value).
-    pub mean_wait: f64,
-    /// The counting rule.
-    pub counting_rule: &'static str,
-}
-
-/// Runs `engine-mmc`: an M/M/c queue with c = 10, λ = 9, μ = 1 until 10⁶
-/// customers have left, on the calling thread, `repeats` times (after one
-/// untimed warm-up run); reports the median.
-pub fn engine_mmc(repeats: usize) -> Result<BenchResult, RunError> {
+/// The network of `engine-mmc`: an M/M/c queue with c = 10, λ = 9, μ = 1,
+/// run until 10⁶ customers have left, on the calling thread.
+pub fn mmc_network() -> Network {
     let mut b = NetworkBuilder::new();
     let s = b.station("station", 10, Dist::exponential(1.0));
     b.poisson(s, 9.0);
-    let net = match b.build() {
+    match b.build() {
         Ok(n) => n,
         Err(e) => unreachable!("the reference M/M/c network is valid: {e:?}"),
-    };
-    let cfg = RunConfig::customers(1_000_000);
-    let repeats = repeats.max(1);
-    let mut last = run(&net, &cfg, Streams::new(1, 0))?;
-    let mut walls = Vec::with_capacity(repeats);
-    for _ in 0..repeats {
-        let t = Instant::now();
-        last = run(&net, &cfg, Streams::new(1, 0))?;
-        walls.push(t.elapsed().as_secs_f64());
     }
-    let runs_s = walls.clone();
-    walls.sort_by(f64::total_cmp);
-    let wall_s = walls[walls.len() / 2];
-    Ok(BenchResult {
-        runs_s,
-        name: "engine-mmc".into(),
-        customers: last.customers,
-        events: last.events,
-        wall_s,
-        customers_per_s: last.customers as f64 / wall_s,
-        events_per_s: last.events as f64 / wall_s,
-        threads: 1,
-        repeats,
-        wall_s_min: walls[0],
-        mean_wait: last.nodes[0].wait.mean(),
-        counting_rule: COUNTING_RULE,
-    })
 }
 
 /// `engine-reference-loop`: the same M/M/c queue and stopping rule as
@@ -260,53 +203,74 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
         }
     }
     let mut workloads = Vec::new();
-    if want("engine-mmc") {
-        let r = engine_mmc(repeat).map_err(|e| e.to_string())?;
-        workloads.push(Workload {
-            name: r.name.clone(),
-            counts: [
-                ("customers".to_string(), r.customers),
-                ("events".to_string(), r.events),
-            ]
-            .into(),
-            outputs: [("mean_wait".to_string(), r.mean_wait)].into(),
-            wall_s: r.wall_s,
-            min_s: spread(&r.runs_s).0,
-            max_s: spread(&r.runs_s).2,
-            runs_s: r.runs_s.clone(),
-            throughput: r.customers_per_s,
-            throughput_unit: "customers/s".into(),
-            threads: 1,
-            peak_rss_mib: peak_rss_mib(),
-        });
-    }
-    if want("engine-reference-loop") {
-        let cfg = (10, 9.0, 1.0, 1_000_000);
-        let mut last = reference_loop(cfg.0, cfg.1, cfg.2, cfg.3);
-        let mut walls = Vec::new();
+    let (engine, by_hand) = (want("engine-mmc"), want("engine-reference-loop"));
+    if engine || by_hand {
+        // The engine and the hand-written loop are timed in turn, run by
+        // run, so that a load that comes and goes on a shared machine falls
+        // on both alike and their ratio stays fair; each has one untimed
+        // warm-up run first.
+        let net = mmc_network();
+        let cfg = RunConfig::customers(1_000_000);
+        let by_hand_run = || reference_loop(10, 9.0, 1.0, 1_000_000);
+        let mut last = if engine {
+            Some(run(&net, &cfg, Streams::new(1, 0)).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        let mut last_by_hand = by_hand.then(by_hand_run);
+        let (mut walls, mut walls_by_hand) = (Vec::new(), Vec::new());
         for _ in 0..repeat.max(1) {
-            let t = Instant::now();
-            last = reference_loop(cfg.0, cfg.1, cfg.2, cfg.3);
-            walls.push(t.elapsed().as_secs_f64());
+            if engine {
+                let t = Instant::now();
+                last = Some(run(&net, &cfg, Streams::new(1, 0)).map_err(|e| e.to_string())?);
+                walls.push(t.elapsed().as_secs_f64());
+            }
+            if by_hand {
+                let t = Instant::now();
+                last_by_hand = Some(by_hand_run());
+                walls_by_hand.push(t.elapsed().as_secs_f64());
+            }
         }
-        let (min_s, wall, max_s) = spread(&walls);
-        workloads.push(Workload {
-            name: "engine-reference-loop".into(),
-            counts: [
-                ("customers".to_string(), last.0),
-                ("events".to_string(), last.1),
-            ]
-            .into(),
-            outputs: [("mean_wait".to_string(), last.2 / last.0 as f64)].into(),
-            wall_s: wall,
-            runs_s: walls,
-            min_s,
-            max_s,
-            throughput: last.0 as f64 / wall,
-            throughput_unit: "customers/s".into(),
-            threads: 1,
-            peak_rss_mib: peak_rss_mib(),
-        });
+        if let Some(r) = last {
+            let (min_s, wall, max_s) = spread(&walls);
+            workloads.push(Workload {
+                name: "engine-mmc".into(),
+                counts: [
+                    ("customers".to_string(), r.customers),
+                    ("events".to_string(), r.events),
+                ]
+                .into(),
+                outputs: [("mean_wait".to_string(), r.nodes[0].wait.mean())].into(),
+                wall_s: wall,
+                runs_s: walls,
+                min_s,
+                max_s,
+                throughput: r.customers as f64 / wall,
+                throughput_unit: "customers/s".into(),
+                threads: 1,
+                peak_rss_mib: peak_rss_mib(),
+            });
+        }
+        if let Some((customers, events, waits)) = last_by_hand {
+            let (min_s, wall, max_s) = spread(&walls_by_hand);
+            workloads.push(Workload {
+                name: "engine-reference-loop".into(),
+                counts: [
+                    ("customers".to_string(), customers),
+                    ("events".to_string(), events),
+                ]
+                .into(),
+                outputs: [("mean_wait".to_string(), waits / customers as f64)].into(),
+                wall_s: wall,
+                runs_s: walls_by_hand,
+                min_s,
+                max_s,
+                throughput: customers as f64 / wall,
+                throughput_unit: "customers/s".into(),
+                threads: 1,
+                peak_rss_mib: peak_rss_mib(),
+            });
+        }
     }
     let sc = crate::scenario::domain::baseline().map_err(|e| e.to_string())?;
     if want("province-year") {
