@@ -452,23 +452,45 @@ fn a_kill_at_any_moment_leaves_the_previous_set_or_the_new_one_never_a_mix() {
     assert_eq!(motcua(&again).status.code(), Some(0));
     let full = t.elapsed();
     assert_eq!(complete_set(&out), 2);
+    // Kill re-runs at moments spread from early in the simulation to past
+    // the end of the writing. Concurrent tests can make a re-run slower than
+    // the timed one, so if no kill came after the swap (or none before), more
+    // are made later (or earlier) until each outcome has been seen.
     let mut seen = std::collections::BTreeSet::new();
-    for k in 0..16u64 {
-        let seed = (3 + k).to_string();
+    let mut seed = 3u64;
+    let mut kill_after = |fraction: f64, seen: &mut std::collections::BTreeSet<bool>| {
+        let seed_arg = seed.to_string();
         let mut args = base.to_vec();
-        args.extend(["--seed", seed.as_str(), "--force"]);
+        args.extend(["--seed", seed_arg.as_str(), "--force"]);
         let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
             .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // From early in the simulation to past the end of the writing.
-        std::thread::sleep(full.mul_f64(0.3 + 0.9 * k as f64 / 15.0));
+        std::thread::sleep(full.mul_f64(fraction));
         let _ = child.kill();
         let _ = child.wait();
         let s = complete_set(&out);
-        seen.insert(s == 3 + k);
+        // A complete set (checked above): the new one, or an earlier one.
+        assert!(s <= seed, "set {s} after killing the writer of {seed}");
+        seen.insert(s == seed);
+        seed += 1;
+    };
+    for k in 0..16 {
+        kill_after(0.3 + 0.9 * f64::from(k) / 15.0, &mut seen);
+    }
+    for fraction in [1.5, 2.0, 3.0, 5.0, 8.0] {
+        if seen.contains(&true) {
+            break;
+        }
+        kill_after(fraction, &mut seen);
+    }
+    for fraction in [0.1, 0.03, 0.01] {
+        if seen.contains(&false) {
+            break;
+        }
+        kill_after(fraction, &mut seen);
     }
     // Both outcomes happened: some kills came before the swap, some after.
     assert_eq!(seen.len(), 2, "kills before and after the swap: {seen:?}");
