@@ -118,6 +118,35 @@ pub struct Workload {
     pub peak_rss_mib: f64,
 }
 
+impl Workload {
+    /// A workload's entry from its timed runs (in the order they ran): the
+    /// median, fastest and slowest run, and the throughput of the median run
+    /// for `amount` of `unit` done in a run.
+    fn from_runs(
+        name: &str,
+        counts: &[(&str, u64)],
+        output: (&str, f64),
+        runs_s: Vec<f64>,
+        (amount, unit): (f64, &str),
+        threads: usize,
+    ) -> Self {
+        let (min_s, wall_s, max_s) = spread(&runs_s);
+        Self {
+            name: name.into(),
+            counts: counts.iter().map(|&(k, v)| (k.to_string(), v)).collect(),
+            outputs: [(output.0.to_string(), output.1)].into(),
+            wall_s,
+            runs_s,
+            min_s,
+            max_s,
+            throughput: amount / wall_s,
+            throughput_unit: unit.into(),
+            threads,
+            peak_rss_mib: peak_rss_mib(),
+        }
+    }
+}
+
 /// The machine a suite ran on.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Machine {
@@ -188,11 +217,33 @@ fn spread(walls: &[f64]) -> (f64, f64, f64) {
     (v[0], v[v.len() / 2], v[v.len() - 1])
 }
 
+/// The entry of a one-stop workload from its provinces' runs (of the last
+/// timed run) and every run's wall time: dossiers, events and the late rate.
+fn one_stop(
+    name: &str,
+    sc: &crate::scenario::domain::Scenario,
+    runs: &[crate::model::ProvinceRun],
+    walls: Vec<f64>,
+    threads: usize,
+) -> Workload {
+    let s = crate::model::scopes::scopes(sc, runs);
+    let dossiers: u64 = runs.iter().map(|r| r.dossiers).sum();
+    let events: u64 = runs.iter().map(|r| r.events).sum();
+    let late = s.overall.counts.late as f64 / s.overall.counts.resolved as f64;
+    Workload::from_runs(
+        name,
+        &[("dossiers", dossiers), ("events", events)],
+        ("late_rate", late),
+        walls,
+        (dossiers as f64, "dossiers/s"),
+        threads,
+    )
+}
+
 /// Runs the named workloads (all when empty), each `repeat` times where it is cheap.
 pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
     use crate::engine::Discipline;
     use crate::model::prepare::prepare;
-    use crate::model::scopes::scopes;
     let want = |n: &str| names.is_empty() || names.iter().any(|x| x == n);
     for n in names {
         if !WORKLOADS.contains(&n.as_str()) {
@@ -232,44 +283,24 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
             }
         }
         if let Some(r) = last {
-            let (min_s, wall, max_s) = spread(&walls);
-            workloads.push(Workload {
-                name: "engine-mmc".into(),
-                counts: [
-                    ("customers".to_string(), r.customers),
-                    ("events".to_string(), r.events),
-                ]
-                .into(),
-                outputs: [("mean_wait".to_string(), r.nodes[0].wait.mean())].into(),
-                wall_s: wall,
-                runs_s: walls,
-                min_s,
-                max_s,
-                throughput: r.customers as f64 / wall,
-                throughput_unit: "customers/s".into(),
-                threads: 1,
-                peak_rss_mib: peak_rss_mib(),
-            });
+            workloads.push(Workload::from_runs(
+                "engine-mmc",
+                &[("customers", r.customers), ("events", r.events)],
+                ("mean_wait", r.nodes[0].wait.mean()),
+                walls,
+                (r.customers as f64, "customers/s"),
+                1,
+            ));
         }
         if let Some((customers, events, waits)) = last_by_hand {
-            let (min_s, wall, max_s) = spread(&walls_by_hand);
-            workloads.push(Workload {
-                name: "engine-reference-loop".into(),
-                counts: [
-                    ("customers".to_string(), customers),
-                    ("events".to_string(), events),
-                ]
-                .into(),
-                outputs: [("mean_wait".to_string(), waits / customers as f64)].into(),
-                wall_s: wall,
-                runs_s: walls_by_hand,
-                min_s,
-                max_s,
-                throughput: customers as f64 / wall,
-                throughput_unit: "customers/s".into(),
-                threads: 1,
-                peak_rss_mib: peak_rss_mib(),
-            });
+            workloads.push(Workload::from_runs(
+                "engine-reference-loop",
+                &[("customers", customers), ("events", events)],
+                ("mean_wait", waits / customers as f64),
+                walls_by_hand,
+                (customers as f64, "customers/s"),
+                1,
+            ));
         }
     }
     let sc = crate::scenario::domain::baseline().map_err(|e| e.to_string())?;
@@ -285,28 +316,7 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
             last = Some(runs);
         }
         let runs = last.unwrap_or_default();
-        let s = scopes(&sc, &runs);
-        let dossiers: u64 = runs.iter().map(|r| r.dossiers).sum();
-        let events: u64 = runs.iter().map(|r| r.events).sum();
-        let late = s.overall.counts.late as f64 / s.overall.counts.resolved as f64;
-        let (min_s, wall, max_s) = spread(&walls);
-        workloads.push(Workload {
-            name: "province-year".into(),
-            counts: [
-                ("dossiers".to_string(), dossiers),
-                ("events".to_string(), events),
-            ]
-            .into(),
-            outputs: [("late_rate".to_string(), late)].into(),
-            wall_s: wall,
-            runs_s: walls,
-            min_s,
-            max_s,
-            throughput: dossiers as f64 / wall,
-            throughput_unit: "dossiers/s".into(),
-            threads: 1,
-            peak_rss_mib: peak_rss_mib(),
-        });
+        workloads.push(one_stop("province-year", &sc, &runs, walls, 1));
     }
     if want("nation-year") {
         // One replication-year of the nation: 34 provinces in parallel on all threads.
@@ -322,30 +332,13 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
             super::run::replications(&p, nation.seed, 1, cores, &indicatif::ProgressBar::hidden())
                 .map_err(|e| e.to_string())?;
         let wall = t.elapsed().as_secs_f64();
-        let runs = &reps[0];
-        let s = scopes(&nation, runs);
-        let dossiers: u64 = runs.iter().map(|r| r.dossiers).sum();
-        workloads.push(Workload {
-            name: "nation-year".into(),
-            counts: [
-                ("dossiers".to_string(), dossiers),
-                ("events".to_string(), runs.iter().map(|r| r.events).sum()),
-            ]
-            .into(),
-            outputs: [(
-                "late_rate".to_string(),
-                s.overall.counts.late as f64 / s.overall.counts.resolved as f64,
-            )]
-            .into(),
-            wall_s: wall,
-            runs_s: vec![wall],
-            min_s: wall,
-            max_s: wall,
-            throughput: dossiers as f64 / wall,
-            throughput_unit: "dossiers/s".into(),
-            threads: cores,
-            peak_rss_mib: peak_rss_mib(),
-        });
+        workloads.push(one_stop(
+            "nation-year",
+            &nation,
+            &reps[0],
+            vec![wall],
+            cores,
+        ));
     }
     if want("sweep-scaling") {
         // Four replication-years of the baseline, on 1 thread and on all
@@ -372,25 +365,15 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
                 dossiers = reps.iter().flatten().map(|r| r.dossiers).sum();
             }
         }
-        let (min_s, wall, max_s) = spread(&all);
-        let (one_min, _, _) = spread(&one);
-        workloads.push(Workload {
-            name: "sweep-scaling".into(),
-            counts: [
-                ("replications".to_string(), 4),
-                ("dossiers".to_string(), dossiers),
-            ]
-            .into(),
-            outputs: [("speedup".to_string(), one_min / min_s)].into(),
-            wall_s: wall,
-            runs_s: all,
-            min_s,
-            max_s,
-            throughput: 4.0 / wall,
-            throughput_unit: "province-years/s".into(),
-            threads: cores,
-            peak_rss_mib: peak_rss_mib(),
-        });
+        let speedup = spread(&one).0 / spread(&all).0;
+        workloads.push(Workload::from_runs(
+            "sweep-scaling",
+            &[("replications", 4), ("dossiers", dossiers)],
+            ("speedup", speedup),
+            all,
+            (4.0, "province-years/s"),
+            cores,
+        ));
     }
     Ok(Suite {
         suite_version: SUITE_VERSION,

@@ -37,18 +37,16 @@ fn validate_quick_prints_the_table_and_exits_zero() {
     assert!(!out.contains("FAIL"));
 }
 
+/// `motcua bench --json` with `args` after it, which must succeed; its JSON.
+fn bench_json(args: &[&str]) -> serde_json::Value {
+    let o = motcua(&[&["bench", "--json"], args].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 #[test]
 fn bench_json_reports_throughput_with_its_counts() {
-    let o = motcua(&[
-        "bench",
-        "--json",
-        "--repeat",
-        "1",
-        "--workload",
-        "engine-mmc",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = bench_json(&["--repeat", "1", "--workload", "engine-mmc"]);
     assert_eq!(v["suite_version"], 1);
     assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);
     assert!(v["commit"].is_string());
@@ -66,9 +64,7 @@ fn bench_json_reports_throughput_with_its_counts() {
 
 #[test]
 fn the_engine_and_the_hand_written_loop_each_report_every_run_and_the_same_queue() {
-    let o = motcua(&[
-        "bench",
-        "--json",
+    let v = bench_json(&[
         "--repeat",
         "3",
         "--workload",
@@ -76,8 +72,6 @@ fn the_engine_and_the_hand_written_loop_each_report_every_run_and_the_same_queue
         "--workload",
         "engine-mmc",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let w = v["workloads"].as_array().unwrap();
     // In the suite's order, whatever the order asked.
     assert_eq!(w[0]["name"], "engine-mmc");
@@ -95,16 +89,7 @@ fn the_engine_and_the_hand_written_loop_each_report_every_run_and_the_same_queue
 
 #[test]
 fn sweep_scaling_times_every_pair_and_compares_the_fastest_runs() {
-    let o = motcua(&[
-        "bench",
-        "--json",
-        "--repeat",
-        "2",
-        "--workload",
-        "sweep-scaling",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = bench_json(&["--repeat", "2", "--workload", "sweep-scaling"]);
     let w = &v["workloads"][0];
     assert_eq!(w["name"], "sweep-scaling");
     assert_eq!(w["counts"]["replications"], 4);
