@@ -433,15 +433,13 @@ impl<E: Copy> EventQueue<E> {
             event,
         };
         if self.per_unit == 0.0 {
-            if !self.top_is_sorted()
+            if self.heap.is_empty() {
+                // The top is the run's earliest: insert into its slot in place.
+                insert_last(&mut self.sorted, entry);
+            } else if !self.top_is_sorted()
                 && let Some(mut top) = self.heap.peek_mut()
             {
                 *top = entry;
-                return seq;
-            }
-            if self.heap.is_empty() {
-                // The run's earliest slot is free: insert into it in place.
-                insert_last(&mut self.sorted, entry);
             } else {
                 self.sorted.pop();
                 self.heap.push(entry);

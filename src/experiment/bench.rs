@@ -262,18 +262,15 @@ pub fn run_suite(names: &[String], repeat: usize) -> Result<Suite, String> {
         // warm-up run first.
         let net = mmc_network();
         let cfg = RunConfig::customers(1_000_000);
+        let engine_run = || run(&net, &cfg, Streams::new(1, 0)).map_err(|e| e.to_string());
         let by_hand_run = || reference_loop(10, 9.0, 1.0, 1_000_000);
-        let mut last = if engine {
-            Some(run(&net, &cfg, Streams::new(1, 0)).map_err(|e| e.to_string())?)
-        } else {
-            None
-        };
+        let mut last = engine.then(engine_run).transpose()?;
         let mut last_by_hand = by_hand.then(by_hand_run);
         let (mut walls, mut walls_by_hand) = (Vec::new(), Vec::new());
         for _ in 0..repeat.max(1) {
             if engine {
                 let t = Instant::now();
-                last = Some(run(&net, &cfg, Streams::new(1, 0)).map_err(|e| e.to_string())?);
+                last = Some(engine_run()?);
                 walls.push(t.elapsed().as_secs_f64());
             }
             if by_hand {
