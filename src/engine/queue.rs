@@ -223,12 +223,17 @@ impl<E: Copy> EventQueue<E> {
         if k <= self.cur {
             self.heap.push(entry);
         } else {
-            self.place_far(entry, k);
+            self.place_far(entry.hi, entry.lo, entry.event, k);
         }
     }
 
+    /// Places an event in a later bucket, block or the overflow. The entry
+    /// comes as its parts, which travel in registers: a whole `Entry` is
+    /// passed through memory, and reading it back as one 16-byte load from
+    /// the caller's two 8-byte stores stalls on store forwarding.
     #[inline(never)]
-    fn place_far(&mut self, entry: Entry<E>, k: i64) {
+    fn place_far(&mut self, hi: u64, lo: u64, event: E, k: i64) {
+        let entry = Entry { hi, lo, event };
         let (block, cur_block) = (k >> BLOCK_SHIFT, self.cur >> BLOCK_SHIFT);
         if block == cur_block {
             let b = (k & (BLOCK_BUCKETS as i64 - 1)) as usize;
@@ -458,7 +463,7 @@ impl<E: Copy> EventQueue<E> {
             self.heap.push(entry);
         } else {
             self.remove_top();
-            self.place_far(entry, k);
+            self.place_far(entry.hi, entry.lo, entry.event, k);
         }
         seq
     }
