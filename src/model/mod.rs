@@ -535,8 +535,10 @@ const LATE_AT_RECEIVING: u8 = 8;
 /// Went past its deadline while its competent unit held it.
 const LATE_AT_COMPETENT: u8 = 16;
 
-/// One dossier in flight (64 bytes: one cache line).
+/// One dossier in flight (64 bytes, aligned: one cache line, so reading
+/// ahead one line brings the whole record).
 #[derive(Clone, Debug)]
+#[repr(align(64))]
 struct Dossier {
     /// The dossier's own random stream: every decision and duration of its
     /// life is drawn from it, so a dossier meets the same luck in a base
