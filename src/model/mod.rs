@@ -560,6 +560,10 @@ struct Dossier {
     counter_wait: f64,
 }
 
+// The sizes the cache-line alignments of `Dossier` and `Counts` are chosen for.
+const _: () = assert!(std::mem::size_of::<Dossier>() == 64);
+const _: () = assert!(std::mem::size_of::<Counts>() == 256);
+
 impl Dossier {
     #[inline(always)]
     fn has(&self, flag: u8) -> bool {
