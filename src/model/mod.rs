@@ -534,6 +534,10 @@ const DIGITISED: u8 = 4;
 const LATE_AT_RECEIVING: u8 = 8;
 /// Went past its deadline while its competent unit held it.
 const LATE_AT_COMPETENT: u8 = 16;
+/// In flight: entered and not yet completed (a slot's record stays after
+/// completion until the slot is reused). A bit of the record, not a vector
+/// beside it, so that the check touches no other cache line.
+const LIVE: u8 = 32;
 
 /// One dossier in flight (64 bytes, aligned: one cache line, so reading
 /// ahead one line brings the whole record).
@@ -797,7 +801,6 @@ pub struct DossierRouter<'a> {
     warmup: f64,
     rngs: Rngs,
     arena: Vec<Dossier>,
-    live: Vec<bool>,
     /// Month index (into `run.months`) of each day since the start; days before the window map to 0.
     day_month: Vec<u16>,
     /// Counts per procedure × channel; procedures and tier × channel are
@@ -851,7 +854,6 @@ impl<'a> DossierRouter<'a> {
                 created: vec![0; cp.alias.len()],
             },
             arena: Vec::with_capacity(1024),
-            live: Vec::with_capacity(1024),
             run: ProvinceRun {
                 cells: vec![Counts::default(); ncells],
                 monthly: vec![vec![Counts::default(); months.len()]; ncells],
@@ -935,7 +937,7 @@ impl<'a> DossierRouter<'a> {
 
     fn complete(&mut self, i: usize, now: f64) -> Target {
         let d = self.arena[i].clone();
-        self.live[i] = false;
+        self.arena[i].flags &= !LIVE;
         self.run.dossiers += 1;
         let day = (WorkCalendar::day_of(now).max(0) as usize).min(self.run.daily.len() - 1);
         let tier = self.tiers[d.unit as usize].rank();
@@ -1051,8 +1053,8 @@ impl<'a> DossierRouter<'a> {
     pub fn finish(mut self, result: &crate::engine::RunResult) -> ProvinceRun {
         let end = result.end_time;
         let legal = &*self.cal.legal;
-        for (i, d) in self.arena.iter().enumerate() {
-            if !self.live[i] {
+        for d in &self.arena {
+            if !d.has(LIVE) {
                 continue;
             }
             let cell = self.cp.tally_cell[d.unit as usize][d.proc as usize] as usize;
@@ -1144,7 +1146,7 @@ impl Router for DossierRouter<'_> {
             proc: p,
             channel,
             stage: Stage::Desk,
-            flags: 0,
+            flags: LIVE,
             resubmissions: 0,
             receipt: f64::NAN,
             appointment: f64::INFINITY,
@@ -1159,11 +1161,9 @@ impl Router for DossierRouter<'_> {
         let i = c.tag as usize;
         if i < self.arena.len() {
             self.arena[i] = d;
-            self.live[i] = true;
         } else {
             debug_assert_eq!(i, self.arena.len());
             self.arena.push(d);
-            self.live.push(true);
         }
         c.class = if channel.online() { ONLINE } else { COUNTER };
         let day = (WorkCalendar::day_of(now).max(0) as usize).min(self.run.daily.len() - 1);
