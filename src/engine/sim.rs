@@ -377,26 +377,37 @@ impl WaitQueue {
     }
 }
 
+/// A node's state. The fields every arrival and departure touches come
+/// first, within one cache line (the struct is aligned to it); the queue of
+/// waiting customers, the random stream and the tallies follow. With
+/// hundreds of nodes the states outgrow the nearest cache, and fields
+/// spread over four lines cost up to four misses an event where one line
+/// costs one. (Counting the waiting customers in the first line too, so
+/// that an empty queue is never read, measured 7% slower on M/M/c.)
+#[repr(C, align(64))]
 struct NodeState {
-    station: bool,
-    discipline: Discipline,
     capacity: u32,
     busy: u32,
+    station: bool,
+    discipline: Discipline,
+    arrivals: u64,
+    departures: u64,
+    /// Customers served at once (wait 0), added to `wait` when the run ends.
+    zero_waits: u64,
+    q_area: f64,
+    busy_area: f64,
+    // The rest: the queue, the schedule and the kernel's own tallies.
     queue: WaitQueue,
     rng: Stream,
     sched_pos: usize,
     last: f64,
-    q_area: f64,
-    busy_area: f64,
     cap_area: f64,
-    arrivals: u64,
-    departures: u64,
     waited: u64,
-    /// Customers served at once (wait 0), added to `wait` when the run ends.
-    zero_waits: u64,
     wait: Tally,
     sojourn: Tally,
 }
+
+const _: () = assert!(std::mem::offset_of!(NodeState, queue) <= 64);
 
 /// Time integrals use the exact sample-path identity: the area under a
 /// counting process over a window is Σ(leave time) − Σ(enter time), with the
