@@ -21,7 +21,8 @@ if ! (cd fuzz && cargo fuzz build --sanitizer none -O scenario) >"$LOG" 2>&1; th
   echo "fuzz: the fuzz target does not build (fuzz/fuzz_targets/); fix it against the library's current API" >&2
   exit 1
 fi
-# No sanitizer: the project forbids unsafe code, and this builds on stable Rust.
+# No sanitizer: the project denies unsafe code (one audited prefetch hint is
+# allowed), and this builds on stable Rust.
 (cd fuzz && cargo fuzz run --sanitizer none -O scenario corpus/scenario -- \
   -runs="$RUNS" -seed=1 -timeout=10 -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1) >"$LOG" 2>&1 || status=$?
 grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb|SUMMARY|Failing input)|panicked|deadly signal|timeout|out-of-memory" "$LOG" || true

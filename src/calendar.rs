@@ -827,7 +827,7 @@ mod tests {
     }
 
     #[test]
-    fn the_day_of_a_time_is_the_division_s_for_every_time_boundaries_included() {
+    fn the_day_of_a_time_is_what_the_division_gives_at_every_boundary() {
         let by_division = |t: f64| crate::engine::floor_i64(t / DAY);
         let check = |t: f64| assert_eq!(WorkCalendar::day_of(t), by_division(t), "t {t:e}");
         let mut s = 7;
