@@ -428,18 +428,20 @@ impl WorkCalendar {
         // 1/1440 rounds up, so a time exactly at a day's start is never
         // guessed into the day before.
         const INV_DAY: f64 = 1.0 / DAY;
-        let q = crate::engine::floor_i64(t * INV_DAY);
-        let start = q as f64 * DAY;
-        let end = (q as f64 + 1.0) * DAY;
-        // t ≥ q·DAY gives t/DAY ≥ q, so the rounded quotient is at least q;
         // t below (q + 1)·DAY by a relative 2^-40 (far more than a
-        // division's rounding, 2^-53) keeps it below q + 1.
+        // division's rounding, 2^-53) keeps the rounded quotient below q + 1.
         const MARGIN: f64 = 1.0 / (1u64 << 40) as f64;
-        if t >= 0.0 && q < 1 << 40 && t >= start && t < end - end * MARGIN {
-            q
-        } else {
-            crate::engine::floor_i64(t / DAY)
+        if t >= 0.0 {
+            // Truncation is the floor here (t is not negative).
+            let q = (t * INV_DAY) as i64;
+            let start = q as f64 * DAY;
+            let end = (q as f64 + 1.0) * DAY;
+            // t ≥ q·DAY gives t/DAY ≥ q, so the rounded quotient is at least q.
+            if q < 1 << 40 && t >= start && t < end - end * MARGIN {
+                return q;
+            }
         }
+        crate::engine::floor_i64(t / DAY)
     }
 
     /// The office periods of day `day` (empty on a day off).
