@@ -102,12 +102,14 @@ pub struct CompiledProvince {
     /// Entry cells (unit, procedure, channel) and their alias tables, per source.
     cells: Vec<Vec<(u32, u16, Channel)>>,
     alias: Vec<WeightedAliasIndex<f64>>,
-    /// Competent unit per (receiving unit, procedure).
-    competent: Vec<Vec<u32>>,
-    /// Tally cell per (receiving unit, procedure): the unit's own index when
-    /// it resolves the procedure itself, else `units + k` for the `k`-th
-    /// entry of [`CompiledProvince::pairs`].
-    tally_cell: Vec<Vec<u32>>,
+    /// Per (receiving unit, procedure), at `unit × procedures + procedure`:
+    /// the competent unit and the tally cell (the unit's own index when it
+    /// resolves the procedure itself, else `units + k` for the `k`-th entry
+    /// of [`CompiledProvince::pairs`]). One flat table, so a lookup is one
+    /// load, not a row's header and then its data.
+    unit_proc: Vec<[u32; 2]>,
+    /// Procedures (the stride of `unit_proc`).
+    n_procs: usize,
     /// The (receiving, competent) unit pairs of liên thông cells, in cell order.
     pub pairs: Vec<(u32, u32)>,
     supplement: Vec<Sampler>,
@@ -339,8 +341,7 @@ impl CompiledProvince {
 
         // Competent units, tally cells and entry cells.
         let nu = prov.units.len();
-        let mut competent = vec![vec![u32::MAX; np]; nu];
-        let mut tally_cell = vec![vec![u32::MAX; np]; nu];
+        let mut unit_proc = vec![[u32::MAX; 2]; nu * np];
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut cells: Vec<Vec<(u32, u16, Channel)>> = vec![Vec::new(), Vec::new()];
         let mut weights: Vec<Vec<f64>> = vec![Vec::new(), Vec::new()];
@@ -359,8 +360,8 @@ impl CompiledProvince {
                 let Some(c) = ancestor(&prov.units, ui, p.competent_tier) else {
                     continue;
                 };
-                competent[ui][pi_] = c as u32;
-                tally_cell[ui][pi_] = if c == ui {
+                unit_proc[ui * np + pi_][0] = c as u32;
+                unit_proc[ui * np + pi_][1] = if c == ui {
                     ui as u32
                 } else {
                     let pair = (ui as u32, c as u32);
@@ -471,8 +472,8 @@ impl CompiledProvince {
                 .collect::<Result<_, _>>()?,
             cells: kept_cells,
             alias,
-            competent,
-            tally_cell,
+            unit_proc,
+            n_procs: np,
             pairs,
             supplement: sc
                 .procedures
@@ -493,6 +494,12 @@ impl CompiledProvince {
                 sc.calendars.legal.working_minutes_between(0.0, end) + 1.0,
             ],
         })
+    }
+
+    /// The competent unit and the tally cell of procedure `p` received at unit `u`.
+    #[inline]
+    fn unit_proc(&self, u: u32, p: u16) -> [u32; 2] {
+        self.unit_proc[u as usize * self.n_procs + p as usize]
     }
 
     /// Number of tally cells: one per unit, then one per liên thông pair.
@@ -809,6 +816,15 @@ pub struct DossierRouter<'a> {
     by_proc: Vec<[Counts; 4]>,
     /// Tier rank of each procedure's receiving units.
     proc_tier: Vec<usize>,
+    /// Months of the window (the stride of the three tables below).
+    n_months: usize,
+    /// [`ProvinceRun::monthly`], [`ProvinceRun::late_held`] and
+    /// [`ProvinceRun::busy_monthly`] while the run goes, each in one flat
+    /// table at `row × n_months + month` (a lookup is one load, not a row's
+    /// header and then its data), split into rows when it ends.
+    monthly: Vec<Counts>,
+    late_held: Vec<u64>,
+    busy_monthly: Vec<[f64; 3]>,
     /// Tallies.
     run: ProvinceRun,
 }
@@ -854,12 +870,16 @@ impl<'a> DossierRouter<'a> {
                 created: vec![0; cp.alias.len()],
             },
             arena: Vec::with_capacity(1024),
+            n_months: months.len(),
+            monthly: vec![Counts::default(); ncells * months.len()],
+            late_held: vec![0; nu * months.len()],
+            busy_monthly: vec![[0.0; 3]; nu * months.len()],
             run: ProvinceRun {
                 cells: vec![Counts::default(); ncells],
-                monthly: vec![vec![Counts::default(); months.len()]; ncells],
+                monthly: Vec::new(),
                 pairs: cp.pairs.clone(),
-                late_held: vec![vec![0; months.len()]; nu],
-                busy_monthly: vec![vec![[0.0; 3]; months.len()]; nu],
+                late_held: Vec::new(),
+                busy_monthly: Vec::new(),
                 capacity_monthly: vec![vec![[0.0; 3]; months.len()]; nu],
                 daily: vec![[[0; 3]; 3]; last as usize + 2],
                 months,
@@ -884,12 +904,6 @@ impl<'a> DossierRouter<'a> {
 
     fn proc(&self, d: &Dossier) -> &'a Procedure {
         &self.sc.procedures[d.proc as usize]
-    }
-
-    /// The tally cell of a dossier.
-    #[inline]
-    fn cell(&self, d: &Dossier) -> usize {
-        self.cp.tally_cell[d.unit as usize][d.proc as usize] as usize
     }
 
     /// After the desk accepts a complete dossier: set the clock and move on.
@@ -1015,15 +1029,15 @@ impl<'a> DossierRouter<'a> {
             .unwrap_or(0);
         record(&mut self.by_proc[d.proc as usize][ch]);
         let m = self.month_of(now);
-        let cell = self.cell(&d);
-        record(&mut self.run.monthly[cell][m]);
+        let cell = self.cp.unit_proc(d.unit, d.proc)[1] as usize;
+        record(&mut self.monthly[cell * self.n_months + m]);
         if late {
             let holder = if d.has(LATE_AT_RECEIVING) {
                 d.unit
             } else {
                 d.comp
             };
-            self.run.late_held[holder as usize][m] += 1;
+            self.late_held[holder as usize * self.n_months + m] += 1;
         }
         let (rt, ct) = (
             self.tiers[d.unit as usize].rank(),
@@ -1051,13 +1065,17 @@ impl<'a> DossierRouter<'a> {
 
     /// Closes the run: counts open and overdue dossiers and takes the pool times from the engine.
     pub fn finish(mut self, result: &crate::engine::RunResult) -> ProvinceRun {
+        let nm = self.n_months;
+        self.run.monthly = self.monthly.chunks(nm).map(<[_]>::to_vec).collect();
+        self.run.late_held = self.late_held.chunks(nm).map(<[_]>::to_vec).collect();
+        self.run.busy_monthly = self.busy_monthly.chunks(nm).map(<[_]>::to_vec).collect();
         let end = result.end_time;
         let legal = &*self.cal.legal;
         for d in &self.arena {
             if !d.has(LIVE) {
                 continue;
             }
-            let cell = self.cp.tally_cell[d.unit as usize][d.proc as usize] as usize;
+            let cell = self.cp.unit_proc(d.unit, d.proc)[1] as usize;
             self.run.open[cell] += 1;
             // Not yet received: no deadline runs.
             if d.stage == Stage::Desk || d.stage == Stage::CitizenAtDesk {
@@ -1134,7 +1152,7 @@ impl Router for DossierRouter<'_> {
     fn entry(&mut self, source: usize, c: &mut Customer, now: f64, _node: NodeId) -> NodeId {
         let k = self.cp.alias[source].sample(&mut self.rngs.mix[source]);
         let (u, p, channel) = self.cp.cells[source][k];
-        let comp = self.cp.competent[u as usize][p as usize];
+        let [comp, cell] = self.cp.unit_proc(u, p);
         let counted = now >= self.warmup;
         let n = self.rngs.created[source];
         self.rngs.created[source] += 1;
@@ -1171,9 +1189,8 @@ impl Router for DossierRouter<'_> {
         if counted {
             let ch = Channel::ALL.iter().position(|x| *x == channel).unwrap_or(0);
             let m = self.month_of(now);
-            let cell = self.cp.tally_cell[u as usize][p as usize] as usize;
             for cnt in [
-                &mut self.run.monthly[cell][m],
+                &mut self.monthly[cell as usize * self.n_months + m],
                 &mut self.by_proc[p as usize][ch],
             ] {
                 cnt.received += 1;
@@ -1301,7 +1318,7 @@ impl Router for DossierRouter<'_> {
             if now >= self.warmup {
                 self.run.busy[u as usize][k] += effort;
                 let m = self.month_of(now);
-                self.run.busy_monthly[u as usize][m][k] += effort;
+                self.busy_monthly[u as usize * self.n_months + m][k] += effort;
             }
             return Some(hours.add_working_minutes(now, effort) - now);
         }
