@@ -117,8 +117,6 @@ pub struct CompiledProvince {
     effort: Vec<[Sampler; 3]>,
     /// The desk's check of an online dossier from the in-tray, per procedure (working minutes).
     online_check: Vec<Sampler>,
-    /// Node → (unit, pool) for stations.
-    station_of: Vec<Option<(u32, u8)>>,
     electronic: Sampler,
     paper: Sampler,
     /// Offered load per unit and pool (long-run busy servers over mean servers on duty).
@@ -438,12 +436,15 @@ impl CompiledProvince {
             })?);
             kept_cells.push(std::mem::take(&mut cells[s]));
         }
-        let mut station_of = vec![None; nodes.len()];
-        for (u, ids) in stations.iter().enumerate() {
-            for (k, &id) in ids.iter().enumerate() {
-                station_of[id] = Some((u as u32, k as u8));
-            }
-        }
+        // The stations are the first nodes, three per unit in unit order, so
+        // a station's node and its (unit, pool) are computed, not looked up
+        // (see `station` and `station_of`).
+        debug_assert!(
+            stations
+                .iter()
+                .enumerate()
+                .all(|(u, ids)| (0..3).all(|k| ids[k] == 3 * u + k))
+        );
         let mut effort = Vec::with_capacity(np);
         let mut online_check = Vec::with_capacity(np);
         for p in &sc.procedures {
@@ -482,7 +483,6 @@ impl CompiledProvince {
                 .collect::<Result<_, _>>()?,
             effort,
             online_check,
-            station_of,
             electronic: sampler(&sc.model.electronic_transfer_minutes)?,
             paper: sampler(&sc.model.paper_transfer_minutes)?,
             load,
@@ -494,6 +494,18 @@ impl CompiledProvince {
                 sc.calendars.legal.working_minutes_between(0.0, end) + 1.0,
             ],
         })
+    }
+
+    /// The station of pool `k` (desk, appraisal, approval) at unit `u`.
+    #[inline]
+    fn station(&self, u: u32, k: usize) -> NodeId {
+        3 * u as usize + k
+    }
+
+    /// The (unit, pool) of `node` when it is a station.
+    #[inline]
+    fn station_of(&self, node: NodeId) -> Option<(usize, usize)> {
+        (node < 3 * self.stations.len()).then_some((node / 3, node % 3))
     }
 
     /// The competent unit and the tally cell of procedure `p` received at unit `u`.
@@ -935,7 +947,7 @@ impl<'a> DossierRouter<'a> {
             return Target::Node(self.cp.handoff_node);
         }
         d.stage = Stage::Appraisal;
-        Target::Node(self.cp.stations[d.comp as usize][1])
+        Target::Node(self.cp.station(d.comp, 1))
     }
 
     /// Hands the appraised dossier to the leaders (through the in-tray delay, if any).
@@ -946,7 +958,7 @@ impl<'a> DossierRouter<'a> {
             return Target::Node(self.cp.handoff_node);
         }
         d.stage = Stage::Approval;
-        Target::Node(self.cp.stations[d.comp as usize][2])
+        Target::Node(self.cp.station(d.comp, 2))
     }
 
     fn complete(&mut self, i: usize, now: f64) -> Target {
@@ -1198,7 +1210,7 @@ impl Router for DossierRouter<'_> {
                 cnt.full_online += u64::from(channel == Channel::OnlineFull);
             }
         }
-        self.cp.stations[u as usize][0]
+        self.cp.station(u, 0)
     }
 
     #[inline(always)]
@@ -1241,7 +1253,7 @@ impl Router for DossierRouter<'_> {
                 let d = &mut self.arena[i];
                 d.stage = Stage::Desk;
                 d.resubmissions += 1;
-                Target::Node(self.cp.stations[d.unit as usize][0])
+                Target::Node(self.cp.station(d.unit, 0))
             }
             Stage::Resubmit => {
                 if d.comp != d.unit {
@@ -1253,11 +1265,11 @@ impl Router for DossierRouter<'_> {
             Stage::TransferUp => self.send_to_appraisal(i),
             Stage::HandoffToAppraisal => {
                 self.arena[i].stage = Stage::Appraisal;
-                Target::Node(self.cp.stations[d.comp as usize][1])
+                Target::Node(self.cp.station(d.comp, 1))
             }
             Stage::HandoffToApproval => {
                 self.arena[i].stage = Stage::Approval;
-                Target::Node(self.cp.stations[d.comp as usize][2])
+                Target::Node(self.cp.station(d.comp, 2))
             }
             Stage::Appraisal => {
                 if !d.has(APPRAISAL_REQUEST)
@@ -1281,7 +1293,7 @@ impl Router for DossierRouter<'_> {
                 c.due = d.appointment;
                 d.resubmissions += 1;
                 d.stage = Stage::Resubmit;
-                Target::Node(self.cp.stations[d.unit as usize][0])
+                Target::Node(self.cp.station(d.unit, 0))
             }
             Stage::Approval => {
                 if d.comp != d.unit {
@@ -1295,11 +1307,10 @@ impl Router for DossierRouter<'_> {
     }
 
     fn service_time(&mut self, node: NodeId, c: &Customer, now: f64) -> Option<f64> {
-        if let Some((u, k)) = self.cp.station_of[node] {
+        if let Some((u, k)) = self.cp.station_of(node) {
             // Effort elapses in the pool's service hours: work in hand at
             // closing resumes at the next opening (the server keeps the
             // dossier overnight).
-            let k = usize::from(k);
             let hours = &*self.cal.service[k];
             let d = &mut self.arena[c.tag as usize];
             let sampler = if k == 0 && c.class == ONLINE {
@@ -1316,9 +1327,9 @@ impl Router for DossierRouter<'_> {
             }
             let effort = effort.min(self.cp.span[k]);
             if now >= self.warmup {
-                self.run.busy[u as usize][k] += effort;
+                self.run.busy[u][k] += effort;
                 let m = self.month_of(now);
-                self.busy_monthly[u as usize * self.n_months + m][k] += effort;
+                self.busy_monthly[u * self.n_months + m][k] += effort;
             }
             return Some(hours.add_working_minutes(now, effort) - now);
         }
