@@ -88,6 +88,18 @@ pub const COUNTER: u32 = 0;
 /// The engine class of a dossier filed online: checked from the in-tray in the clerks' slack time.
 pub const ONLINE: u32 = 1;
 
+/// Where a new dossier of one entry cell goes: its receiving unit,
+/// procedure and channel, and (worked out once) its competent unit and
+/// tally cell.
+#[derive(Clone, Copy, Debug)]
+struct EntryCell {
+    unit: u32,
+    proc: u16,
+    channel: Channel,
+    comp: u32,
+    cell: u32,
+}
+
 /// A province compiled for the engine.
 pub struct CompiledProvince {
     /// The engine network.
@@ -99,8 +111,8 @@ pub struct CompiledProvince {
     handoff_node: NodeId,
     /// In-tray delay per procedure, working days (`None`: no delay).
     handoff: Vec<Option<Sampler>>,
-    /// Entry cells (unit, procedure, channel) and their alias tables, per source.
-    cells: Vec<Vec<(u32, u16, Channel)>>,
+    /// Entry cells and their alias tables, per source.
+    cells: Vec<Vec<EntryCell>>,
     alias: Vec<WeightedAliasIndex<f64>>,
     /// Per (receiving unit, procedure), at `unit × procedures + procedure`:
     /// the competent unit and the tally cell (the unit's own index when it
@@ -341,7 +353,7 @@ impl CompiledProvince {
         let nu = prov.units.len();
         let mut unit_proc = vec![[u32::MAX; 2]; nu * np];
         let mut pairs: Vec<(u32, u32)> = Vec::new();
-        let mut cells: Vec<Vec<(u32, u16, Channel)>> = vec![Vec::new(), Vec::new()];
+        let mut cells: Vec<Vec<EntryCell>> = vec![Vec::new(), Vec::new()];
         let mut weights: Vec<Vec<f64>> = vec![Vec::new(), Vec::new()];
         let mut load = vec![[0.0f64; 3]; nu];
         let open_fraction: Vec<f64> = sc
@@ -374,7 +386,13 @@ impl CompiledProvince {
                     let w = volume * p.channels[ci];
                     if w > 0.0 {
                         let s = usize::from(ch.online());
-                        cells[s].push((ui as u32, pi_ as u16, *ch));
+                        cells[s].push(EntryCell {
+                            unit: ui as u32,
+                            proc: pi_ as u16,
+                            channel: *ch,
+                            comp: unit_proc[ui * np + pi_][0],
+                            cell: unit_proc[ui * np + pi_][1],
+                        });
                         weights[s].push(w);
                     }
                 }
@@ -422,7 +440,7 @@ impl CompiledProvince {
                     "online".into()
                 },
                 class: 0,
-                node: stations[cells[s][0].0 as usize][0],
+                node: stations[cells[s][0].unit as usize][0],
                 arrivals: Arrivals::Profile { segments },
             });
             alias.push(WeightedAliasIndex::new(weights[s].clone()).map_err(|e| {
@@ -1163,8 +1181,13 @@ impl<'a> DossierRouter<'a> {
 impl Router for DossierRouter<'_> {
     fn entry(&mut self, source: usize, c: &mut Customer, now: f64, _node: NodeId) -> NodeId {
         let k = self.cp.alias[source].sample(&mut self.rngs.mix[source]);
-        let (u, p, channel) = self.cp.cells[source][k];
-        let [comp, cell] = self.cp.unit_proc(u, p);
+        let EntryCell {
+            unit: u,
+            proc: p,
+            channel,
+            comp,
+            cell,
+        } = self.cp.cells[source][k];
         let counted = now >= self.warmup;
         let n = self.rngs.created[source];
         self.rngs.created[source] += 1;
