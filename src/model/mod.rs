@@ -526,6 +526,21 @@ impl CompiledProvince {
         (node < 3 * self.stations.len()).then_some((node / 3, node % 3))
     }
 
+    /// The tally cell of a dossier: its receiving unit's own when that unit
+    /// resolves it (no lookup), else its liên thông pair's.
+    #[inline]
+    fn cell_of(&self, d: &Dossier) -> usize {
+        debug_assert_eq!(
+            self.unit_proc(d.unit, d.proc)[1] == d.unit,
+            d.comp == d.unit
+        );
+        if d.comp == d.unit {
+            d.unit as usize
+        } else {
+            self.unit_proc(d.unit, d.proc)[1] as usize
+        }
+    }
+
     /// The competent unit and the tally cell of procedure `p` received at unit `u`.
     #[inline]
     fn unit_proc(&self, u: u32, p: u16) -> [u32; 2] {
@@ -1059,7 +1074,7 @@ impl<'a> DossierRouter<'a> {
             .unwrap_or(0);
         record(&mut self.by_proc[d.proc as usize][ch]);
         let m = self.month_of(now);
-        let cell = self.cp.unit_proc(d.unit, d.proc)[1] as usize;
+        let cell = self.cp.cell_of(&d);
         record(&mut self.monthly[cell * self.n_months + m]);
         if late {
             let holder = if d.has(LATE_AT_RECEIVING) {
@@ -1105,7 +1120,7 @@ impl<'a> DossierRouter<'a> {
             if !d.has(LIVE) {
                 continue;
             }
-            let cell = self.cp.unit_proc(d.unit, d.proc)[1] as usize;
+            let cell = self.cp.cell_of(d);
             self.run.open[cell] += 1;
             // Not yet received: no deadline runs.
             if d.stage == Stage::Desk || d.stage == Stage::CitizenAtDesk {
