@@ -114,13 +114,13 @@ pub struct CompiledProvince {
     /// Entry cells and their alias tables, per source.
     cells: Vec<Vec<EntryCell>>,
     alias: Vec<WeightedAliasIndex<f64>>,
-    /// Per (receiving unit, procedure), at `unit × procedures + procedure`:
-    /// the competent unit and the tally cell (the unit's own index when it
-    /// resolves the procedure itself, else `units + k` for the `k`-th entry
-    /// of [`CompiledProvince::pairs`]). One flat table, so a lookup is one
-    /// load, not a row's header and then its data.
-    unit_proc: Vec<[u32; 2]>,
-    /// Procedures (the stride of `unit_proc`).
+    /// Tally cell per (receiving unit, procedure), at `unit × procedures +
+    /// procedure`: the unit's own index when it resolves the procedure
+    /// itself, else `units + k` for the `k`-th entry of
+    /// [`CompiledProvince::pairs`]. One flat table, so a lookup is one load,
+    /// not a row's header and then its data.
+    tally_cell: Vec<u32>,
+    /// Procedures (the stride of `tally_cell`).
     n_procs: usize,
     /// The (receiving, competent) unit pairs of liên thông cells, in cell order.
     pub pairs: Vec<(u32, u32)>,
@@ -351,7 +351,7 @@ impl CompiledProvince {
 
         // Competent units, tally cells and entry cells.
         let nu = prov.units.len();
-        let mut unit_proc = vec![[u32::MAX; 2]; nu * np];
+        let mut tally_cell = vec![u32::MAX; nu * np];
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut cells: Vec<Vec<EntryCell>> = vec![Vec::new(), Vec::new()];
         let mut weights: Vec<Vec<f64>> = vec![Vec::new(), Vec::new()];
@@ -370,8 +370,7 @@ impl CompiledProvince {
                 let Some(c) = ancestor(&prov.units, ui, p.competent_tier) else {
                     continue;
                 };
-                unit_proc[ui * np + pi_][0] = c as u32;
-                unit_proc[ui * np + pi_][1] = if c == ui {
+                let cell = if c == ui {
                     ui as u32
                 } else {
                     let pair = (ui as u32, c as u32);
@@ -381,6 +380,7 @@ impl CompiledProvince {
                     });
                     (nu + k) as u32
                 };
+                tally_cell[ui * np + pi_] = cell;
                 let volume = p.volume_per_unit * u.size;
                 for (ci, ch) in Channel::ALL.iter().enumerate() {
                     let w = volume * p.channels[ci];
@@ -390,8 +390,8 @@ impl CompiledProvince {
                             unit: ui as u32,
                             proc: pi_ as u16,
                             channel: *ch,
-                            comp: unit_proc[ui * np + pi_][0],
-                            cell: unit_proc[ui * np + pi_][1],
+                            comp: c as u32,
+                            cell,
                         });
                         weights[s].push(w);
                     }
@@ -491,7 +491,7 @@ impl CompiledProvince {
                 .collect::<Result<_, _>>()?,
             cells: kept_cells,
             alias,
-            unit_proc,
+            tally_cell,
             n_procs: np,
             pairs,
             supplement: sc
@@ -530,21 +530,13 @@ impl CompiledProvince {
     /// resolves it (no lookup), else its liên thông pair's.
     #[inline]
     fn cell_of(&self, d: &Dossier) -> usize {
-        debug_assert_eq!(
-            self.unit_proc(d.unit, d.proc)[1] == d.unit,
-            d.comp == d.unit
-        );
+        let looked_up = || self.tally_cell[d.unit as usize * self.n_procs + d.proc as usize];
+        debug_assert_eq!(looked_up() == d.unit, d.comp == d.unit);
         if d.comp == d.unit {
             d.unit as usize
         } else {
-            self.unit_proc(d.unit, d.proc)[1] as usize
+            looked_up() as usize
         }
-    }
-
-    /// The competent unit and the tally cell of procedure `p` received at unit `u`.
-    #[inline]
-    fn unit_proc(&self, u: u32, p: u16) -> [u32; 2] {
-        self.unit_proc[u as usize * self.n_procs + p as usize]
     }
 
     /// Number of tally cells: one per unit, then one per liên thông pair.
