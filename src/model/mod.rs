@@ -104,7 +104,9 @@ struct EntryCell {
 pub struct CompiledProvince {
     /// The engine network.
     pub network: Network,
-    /// Station of pool `k` of unit `u`: `stations[u][k]`.
+    /// Station of pool `k` of unit `u`: `stations[u][k]`, which is node
+    /// `3u + k` (the stations are the first nodes, in unit order; the run
+    /// computes it rather than reading this table).
     pub stations: Vec<[NodeId; 3]>,
     citizen: NodeId,
     transfer: NodeId,
