@@ -497,9 +497,10 @@ impl<E: Copy> EventQueue<E> {
 /// is free: one step of insertion sort, the earlier events moving up by one.
 #[inline(always)]
 fn insert_last<E: Copy>(run: &mut [Entry<E>], entry: Entry<E>) {
-    let k = entry.key();
+    debug_assert!(run.iter().all(|e| e.lo < entry.lo));
+    let k = entry.hi;
     let mut j = run.len() - 1;
-    while j > 0 && run[j - 1].key() < k {
+    while j > 0 && run[j - 1].hi <= k {
         run[j] = run[j - 1];
         j -= 1;
     }
