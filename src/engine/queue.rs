@@ -497,7 +497,9 @@ impl<E: Copy> EventQueue<E> {
 /// is free: one step of insertion sort, the earlier events moving up by one.
 #[inline(always)]
 fn insert_last<E: Copy>(run: &mut [Entry<E>], entry: Entry<E>) {
-    debug_assert!(run.iter().all(|e| e.lo < entry.lo));
+    // The entry is the newest (its sequence number the largest), so an
+    // equal time goes after it and only times need comparing.
+    debug_assert!(run[..run.len() - 1].iter().all(|e| e.lo < entry.lo));
     let k = entry.hi;
     let mut j = run.len() - 1;
     while j > 0 && run[j - 1].hi <= k {
