@@ -357,7 +357,7 @@ impl Dist {
             Dist::TruncatedNormal { mean, sd } => {
                 Sampler::TruncatedNormal(Normal::new(*mean, *sd).map_err(|e| one(e.to_string()))?)
             }
-            Dist::Empirical { values, weights } => Sampler::Empirical(Box::new(Empirical {
+            Dist::Empirical { values, weights } => Sampler::Empirical(Box::new(EmpiricalSampler {
                 values: values.clone(),
                 index: WeightedAliasIndex::new(weights.clone()).map_err(|e| one(e.to_string()))?,
             })),
@@ -390,12 +390,12 @@ pub enum Sampler {
     /// Discrete values drawn by alias sampling (boxed: its alias table
     /// would otherwise make every sampler 96 bytes, and the model's tables
     /// of samplers twice as many cache lines).
-    Empirical(Box<Empirical>),
+    Empirical(Box<EmpiricalSampler>),
 }
 
 /// The tables of an empirical distribution: its values and an alias table over their weights.
 #[derive(Clone, Debug)]
-pub struct Empirical {
+pub struct EmpiricalSampler {
     /// The values.
     pub values: Vec<f64>,
     /// Alias table over the weights.

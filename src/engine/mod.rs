@@ -12,7 +12,7 @@ mod sim;
 mod stream;
 
 pub use arrival::{ArrivalGen, Arrivals, RateProfile, Segment};
-pub use dist::{Dist, DistError, MAX_EMPIRICAL_VALUES, Sampler, show, unit};
+pub use dist::{Dist, DistError, EmpiricalSampler, MAX_EMPIRICAL_VALUES, Sampler, show, unit};
 pub use network::{
     Branch, CapacitySegment, Class, ClassId, Discipline, Network, NetworkBuilder, NetworkError,
     Node, NodeId, NodeKind, Source, Target,
