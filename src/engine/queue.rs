@@ -497,8 +497,8 @@ impl<E: Copy> EventQueue<E> {
 /// is free: one step of insertion sort, the earlier events moving up by one.
 #[inline(always)]
 fn insert_last<E: Copy>(run: &mut [Entry<E>], entry: Entry<E>) {
-    // The entry is the newest (its sequence number the largest), so an
-    // equal time goes after it and only times need comparing.
+    // The entry is the newest (its sequence number the largest): it pops
+    // after every event of an equal time, so only times need comparing.
     debug_assert!(run[..run.len() - 1].iter().all(|e| e.lo < entry.lo));
     let k = entry.hi;
     let mut j = run.len() - 1;
