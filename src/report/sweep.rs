@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::csv::{Ident, long_writer, summary_writer, write_long_rows, write_summary_rows};
+use super::csv::{Ident, write_long_rows, write_summary_rows};
 use super::output::lock;
 use super::{write_atomic, write_atomic_with};
 use crate::experiment::sweep::{PointResult, Shard, Sweep};
@@ -85,24 +85,13 @@ fn point_text(sw: &Sweep, r: &PointResult) -> Result<String, String> {
     record.extend(sw.points[i].iter().map(|x| format!("{x}")));
     p.write_record(&record).map_err(|e| e.to_string())?;
     tagged(p.into_inner().map_err(|e| e.to_string())?, "P,", &mut text);
-    let mut c = long_writer(Vec::new()).map_err(io)?;
+    let mut body = Vec::new();
     for (rep, rows) in r.rows.iter().enumerate() {
-        write_long_rows(&mut c, &id, rep as u64, rows).map_err(io)?;
+        write_long_rows(&mut body, &id, rep as u64, rows).map_err(io)?;
     }
-    let bytes = c.into_inner().map_err(|e| e.to_string())?;
-    // Drop the header line: the combined file writes it once.
-    let body = bytes
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(Vec::new(), |k| bytes[k + 1..].to_vec());
     tagged(body, "R,", &mut text);
-    let mut c = summary_writer(Vec::new()).map_err(io)?;
-    write_summary_rows(&mut c, &id, &r.summary).map_err(io)?;
-    let bytes = c.into_inner().map_err(|e| e.to_string())?;
-    let body = bytes
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(Vec::new(), |k| bytes[k + 1..].to_vec());
+    let mut body = Vec::new();
+    write_summary_rows(&mut body, &id, &r.summary).map_err(io)?;
     tagged(body, "S,", &mut text);
     let mut h = Fnv::new();
     h.write(text.as_bytes());
