@@ -284,42 +284,46 @@ pub fn write_summary(
     w.flush()
 }
 
-/// Writes `comparison.csv`: one row per reform, scope, period and metric.
+/// Writes `comparison.csv`: one row per reform, scope, period and metric
+/// (assembled as the long and summary rows are).
 pub fn write_comparison(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {
-    let mut out = csv::Writer::from_writer(w);
-    out.write_record(COMPARISON).map_err(csv_io)?;
-    let seed = c.seed.to_string();
+    w.write_all(&header(&COMPARISON)?)?;
+    let (mut buf, mut shared) = (Vec::new(), Vec::new());
     for r in &c.reforms {
+        shared.clear();
+        push_fields(
+            &mut shared,
+            [r.reform.as_str(), &r.reform_hash, &c.base, &c.base_hash],
+        )?;
+        let _ = write!(shared, "{},", c.seed);
+        let at = shared.len();
+        let mut last = None;
         for row in &r.rows {
-            let k = key_fields(&row.key);
+            if last != Some(&row.key) {
+                shared.truncate(at);
+                push_fields(&mut shared, key_fields(&row.key))?;
+                last = Some(&row.key);
+            }
             let d = &row.difference;
-            out.write_record([
-                r.reform.as_str(),
-                &r.reform_hash,
-                &c.base,
-                &c.base_hash,
-                &seed,
-                k[0],
-                k[1],
-                k[2],
-                k[3],
-                k[4],
-                k[5],
-                k[6],
-                row.metric,
-                &d.n.to_string(),
-                &num(d.base),
-                &num(d.reform),
-                &num(d.diff),
-                &num(d.ci_low),
-                &num(d.ci_high),
-                &num(d.unpaired_half_width),
-                unit_of(row.metric),
-            ])
-            .map_err(csv_io)?;
+            buf.extend_from_slice(&shared);
+            push_field(&mut buf, row.metric)?;
+            let _ = write!(buf, ",{},", d.n);
+            for x in [d.base, d.reform, d.diff, d.ci_low, d.ci_high] {
+                push_num(&mut buf, x);
+                buf.push(b',');
+            }
+            push_num(&mut buf, d.unpaired_half_width);
+            buf.push(b',');
+            push_field(&mut buf, unit_of(row.metric))?;
+            buf.push(b'\n');
+            if buf.len() >= 1 << 16 {
+                w.write_all(&buf)?;
+                buf.clear();
+            }
         }
     }
-    out.flush()
+    w.write_all(&buf)?;
+    w.flush()
 }
 
 /// Rows of a serializable record type as CSV bytes, with a header row from
@@ -491,5 +495,83 @@ mod tests {
                 String::from_utf8_lossy(&c.into_inner().unwrap())
             );
         }
+    }
+
+    #[test]
+    fn comparison_rows_are_byte_for_byte_what_the_csv_crate_writes() {
+        use crate::experiment::compare::{Difference, ReformComparison, Row};
+        let reforms = (0..HOSTILE.len())
+            .map(|i| ReformComparison {
+                reform: HOSTILE[i].to_string(),
+                reform_hash: format!("{i:016x}"),
+                rows: (0..200)
+                    .map(|k| {
+                        let v = |m: usize| VALUES[(k + m) % VALUES.len()];
+                        Row {
+                            // Two metrics a key, as the comparison lists them.
+                            key: key(i + k / 2),
+                            metric: ["late_rate", "received"][k % 2],
+                            difference: Difference {
+                                n: k % 11,
+                                base: v(0),
+                                reform: v(1),
+                                diff: v(2),
+                                ci_low: v(3),
+                                ci_high: v(4),
+                                unpaired_half_width: v(5),
+                                base_half_width: v(6),
+                                reform_half_width: v(0),
+                            },
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let c = Comparison {
+            base: "base, \"quoted\"".into(),
+            base_hash: "fedcba9876543210".into(),
+            scopes: "all",
+            warnings: Vec::new(),
+            seed: 11,
+            replications: 3,
+            reforms,
+        };
+        let mut ours = Vec::new();
+        write_comparison(&mut ours, &c).unwrap();
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.write_record(COMPARISON).unwrap();
+        for r in &c.reforms {
+            for row in &r.rows {
+                let (k, d) = (key_fields(&row.key), &row.difference);
+                out.write_record([
+                    r.reform.as_str(),
+                    &r.reform_hash,
+                    &c.base,
+                    &c.base_hash,
+                    &c.seed.to_string(),
+                    k[0],
+                    k[1],
+                    k[2],
+                    k[3],
+                    k[4],
+                    k[5],
+                    k[6],
+                    row.metric,
+                    &d.n.to_string(),
+                    &num(d.base),
+                    &num(d.reform),
+                    &num(d.diff),
+                    &num(d.ci_low),
+                    &num(d.ci_high),
+                    &num(d.unpaired_half_width),
+                    unit_of(row.metric),
+                ])
+                .unwrap();
+            }
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&out.into_inner().unwrap())
+        );
     }
 }
