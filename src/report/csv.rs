@@ -162,8 +162,12 @@ fn push_num(out: &mut Vec<u8>, x: f64) {
     }
 }
 
-/// Keys whose rows are gathered before they are handed to the file's writer.
+/// Keys whose rows are gathered before they are handed to the file's
+/// writer (a few tens of kilobytes).
 const KEYS_PER_WRITE: usize = 256;
+/// Bytes of `comparison.csv` rows (one key each) gathered before they are
+/// handed to the file's writer.
+const BYTES_PER_WRITE: usize = 1 << 16;
 
 /// A header line of `columns`.
 fn header(columns: &[&str]) -> std::io::Result<Vec<u8>> {
@@ -176,11 +180,6 @@ fn header(columns: &[&str]) -> std::io::Result<Vec<u8>> {
     }
     out.push(b'\n');
     Ok(out)
-}
-
-/// The long header line.
-pub fn long_header() -> std::io::Result<Vec<u8>> {
-    header(&LONG)
 }
 
 /// Appends one replication's rows in the long shape (non-finite values
@@ -217,7 +216,7 @@ pub fn write_long_rows(
 
 /// Writes a long file: every replication's rows.
 pub fn write_long(w: &mut dyn Write, id: &Ident, per_rep: &[Rows]) -> std::io::Result<()> {
-    w.write_all(&long_header()?)?;
+    w.write_all(&header(&LONG)?)?;
     let mut buf = Vec::new();
     for (r, rows) in per_rep.iter().enumerate() {
         for keys in rows.chunks(KEYS_PER_WRITE) {
@@ -227,11 +226,6 @@ pub fn write_long(w: &mut dyn Write, id: &Ident, per_rep: &[Rows]) -> std::io::R
         }
     }
     w.flush()
-}
-
-/// The summary header line.
-pub fn summary_header() -> std::io::Result<Vec<u8>> {
-    header(&SUMMARY)
 }
 
 /// Appends summarised rows (metrics with no finite value left out) to
@@ -274,7 +268,7 @@ pub fn write_summary(
     id: &Ident,
     rows: &[(Key, Vec<(&'static str, Estimate)>)],
 ) -> std::io::Result<()> {
-    w.write_all(&summary_header()?)?;
+    w.write_all(&header(&SUMMARY)?)?;
     let mut buf = Vec::new();
     for keys in rows.chunks(KEYS_PER_WRITE) {
         write_summary_rows(&mut buf, id, keys)?;
@@ -316,7 +310,7 @@ pub fn write_comparison(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()
             buf.push(b',');
             push_field(&mut buf, unit_of(row.metric))?;
             buf.push(b'\n');
-            if buf.len() >= 1 << 16 {
+            if buf.len() >= BYTES_PER_WRITE {
                 w.write_all(&buf)?;
                 buf.clear();
             }
