@@ -96,20 +96,8 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, ReportError> {
             .position(|h| h == name)
             .ok_or_else(|| bad(format!("missing field `{name}`")))
     };
-    let names = [
-        "province",
-        "tier",
-        "unit",
-        "basis",
-        "procedure",
-        "channel",
-        "period",
-        "metric",
-        "n",
-        "mean",
-        "ci_low",
-        "ci_high",
-    ];
+    // The summary shape's columns from `province` to `ci_high`.
+    let names = &super::csv::SUMMARY[3..15];
     let mut at = [0; 12];
     for (a, name) in at.iter_mut().zip(names) {
         *a = col(name)?;
