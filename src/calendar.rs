@@ -419,11 +419,11 @@ impl WorkCalendar {
 
     /// The day index of `t` minutes: `⌊t / DAY⌋`, exactly, which is also
     /// what the floating-point division gives (it cannot round a time
-    /// before midnight up to the next day: `t` below `k·DAY` is below it by
-    /// at least its own ulp, more than half the spacing of the quotients
-    /// below `k`, since `DAY` ≥ 2^10).
+    /// before midnight up to the next day: a `t` below `k·DAY` is below it
+    /// by at least its own ulp, and that ulp divided by `DAY` is more than
+    /// half the spacing of the floats below `k`, since `DAY` ≥ 2^10; tested).
     ///
-    /// The day of a time is asked about 3.4 times an event, so it is worked
+    /// The day of a time is asked about four times an event, so it is worked
     /// out in integers: for `0 ≤ t < 2^52`, `⌊t / DAY⌋ = ⌊⌊t⌋ / DAY⌋` (`DAY` is
     /// a whole number of minutes) and `⌊t⌋` is the truncation, so the day
     /// is one conversion and an integer division by a constant (a multiply
