@@ -250,7 +250,7 @@ struct Table {
     /// The working days in order.
     working: Vec<u32>,
     /// The close of office of each working day (`close_of(working[k])`),
-    /// so that an appointment is two table reads.
+    /// so that an appointment is three table reads, not a walk.
     close: Vec<f64>,
 }
 
@@ -430,7 +430,7 @@ impl WorkCalendar {
     /// and a shift). Negative times and times past 2^52 minutes are divided.
     #[inline]
     pub fn day_of(t: f64) -> i64 {
-        // 2^52: below it every f64's truncation fits an i64 exactly.
+        // 2^52 minutes (8.6 billion years): past any run; beyond, the division.
         const LIMIT: f64 = 4_503_599_627_370_496.0;
         if (0.0..LIMIT).contains(&t) {
             // Truncation is the floor here (t is not negative).
