@@ -380,6 +380,22 @@ mod tests {
         f64::INFINITY,
     ];
 
+    /// One record the old way, through `csv::Writer::write_record`: the
+    /// fields before the key, the key's seven columns, the fields after.
+    fn by_the_crate_record(
+        c: &mut csv::Writer<Vec<u8>>,
+        before: &[&str],
+        key: &Key,
+        after: &[&str],
+    ) {
+        let fields = before
+            .iter()
+            .copied()
+            .chain(key_fields(key))
+            .chain(after.iter().copied());
+        c.write_record(fields).unwrap();
+    }
+
     /// The old way: every field through `csv::Writer::write_record`.
     fn by_the_crate_long(id: &Ident, per_rep: &[Rows]) -> Vec<u8> {
         let mut c = csv::Writer::from_writer(Vec::new());
@@ -387,24 +403,17 @@ mod tests {
         for (r, rows) in per_rep.iter().enumerate() {
             for (k, metrics) in rows {
                 for (metric, value) in metrics.iter().filter(|(_, v)| v.is_finite()) {
-                    let f = key_fields(k);
-                    c.write_record([
-                        id.scenario.as_str(),
-                        &id.scenario_hash,
-                        &id.seed.to_string(),
-                        &r.to_string(),
-                        f[0],
-                        f[1],
-                        f[2],
-                        f[3],
-                        f[4],
-                        f[5],
-                        f[6],
-                        metric,
-                        &num(*value),
-                        unit_of(metric),
-                    ])
-                    .unwrap();
+                    by_the_crate_record(
+                        &mut c,
+                        &[
+                            &id.scenario,
+                            &id.scenario_hash,
+                            &id.seed.to_string(),
+                            &r.to_string(),
+                        ],
+                        k,
+                        &[metric, &num(*value), unit_of(metric)],
+                    );
                 }
             }
         }
@@ -462,26 +471,19 @@ mod tests {
                     if e.n == 0 || !e.mean.is_finite() {
                         continue;
                     }
-                    let f = key_fields(k);
-                    c.write_record([
-                        id.scenario.as_str(),
-                        &id.scenario_hash,
-                        &id.seed.to_string(),
-                        f[0],
-                        f[1],
-                        f[2],
-                        f[3],
-                        f[4],
-                        f[5],
-                        f[6],
-                        metric,
-                        &e.n.to_string(),
-                        &num(e.mean),
-                        &num(e.ci_low),
-                        &num(e.ci_high),
-                        unit_of(metric),
-                    ])
-                    .unwrap();
+                    by_the_crate_record(
+                        &mut c,
+                        &[&id.scenario, &id.scenario_hash, &id.seed.to_string()],
+                        k,
+                        &[
+                            metric,
+                            &e.n.to_string(),
+                            &num(e.mean),
+                            &num(e.ci_low),
+                            &num(e.ci_high),
+                            unit_of(metric),
+                        ],
+                    );
                 }
             }
             assert_eq!(
@@ -536,31 +538,29 @@ mod tests {
         out.write_record(COMPARISON).unwrap();
         for r in &c.reforms {
             for row in &r.rows {
-                let (k, d) = (key_fields(&row.key), &row.difference);
-                out.write_record([
-                    r.reform.as_str(),
-                    &r.reform_hash,
-                    &c.base,
-                    &c.base_hash,
-                    &c.seed.to_string(),
-                    k[0],
-                    k[1],
-                    k[2],
-                    k[3],
-                    k[4],
-                    k[5],
-                    k[6],
-                    row.metric,
-                    &d.n.to_string(),
-                    &num(d.base),
-                    &num(d.reform),
-                    &num(d.diff),
-                    &num(d.ci_low),
-                    &num(d.ci_high),
-                    &num(d.unpaired_half_width),
-                    unit_of(row.metric),
-                ])
-                .unwrap();
+                let d = &row.difference;
+                by_the_crate_record(
+                    &mut out,
+                    &[
+                        &r.reform,
+                        &r.reform_hash,
+                        &c.base,
+                        &c.base_hash,
+                        &c.seed.to_string(),
+                    ],
+                    &row.key,
+                    &[
+                        row.metric,
+                        &d.n.to_string(),
+                        &num(d.base),
+                        &num(d.reform),
+                        &num(d.diff),
+                        &num(d.ci_low),
+                        &num(d.ci_high),
+                        &num(d.unpaired_half_width),
+                        unit_of(row.metric),
+                    ],
+                );
             }
         }
         assert_eq!(
