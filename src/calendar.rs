@@ -254,6 +254,10 @@ struct Table {
     close: Vec<f64>,
 }
 
+/// Below 2^52 minutes (8.6 billion years, past any run) [`WorkCalendar::day_of`]
+/// is worked out in integers; from there on, by the division.
+const EXACT_DAY_LIMIT: f64 = 4_503_599_627_370_496.0;
+
 /// Days whose pattern is precomputed (about 16 years); later days are computed on demand.
 const CACHE_DAYS: i64 = 6000;
 
@@ -430,9 +434,7 @@ impl WorkCalendar {
     /// and a shift). Negative times and times past 2^52 minutes are divided.
     #[inline]
     pub fn day_of(t: f64) -> i64 {
-        // 2^52 minutes (8.6 billion years): past any run; beyond, the division.
-        const LIMIT: f64 = 4_503_599_627_370_496.0;
-        if (0.0..LIMIT).contains(&t) {
+        if (0.0..EXACT_DAY_LIMIT).contains(&t) {
             // Truncation is the floor here (t is not negative).
             return ((t as i64 as u64) / DAY as u64) as i64;
         }
@@ -631,12 +633,17 @@ impl WorkCalendar {
     /// day if it is a working day and `t` is before the cut-off, else the next working day.
     pub fn clock_start_day(&self, t: f64) -> i64 {
         let day = Self::day_of(t);
-        let m = t - day as f64 * DAY;
-        if self.is_working_day(day) && m < f64::from(self.cutoff) {
+        if self.is_working_day(day) && self.before_cutoff(t, day) {
             day
         } else {
             self.add_working_days(day + 1, 0)
         }
+    }
+
+    /// Whether `t`, on day `day`, is before that day's cut-off for starting the clock.
+    #[inline]
+    fn before_cutoff(&self, t: f64, day: i64) -> bool {
+        t - day as f64 * DAY < f64::from(self.cutoff)
     }
 
     /// The close of office on day `day` (its last period's end; midnight for a day off).
@@ -658,9 +665,8 @@ impl WorkCalendar {
             && let (Some(&k), Some(&k_next)) =
                 (self.table.ordinal.get(d), self.table.ordinal.get(d + 1))
         {
-            let m = t - day as f64 * DAY;
             let working = k_next > k;
-            let first = if working && m < f64::from(self.cutoff) {
+            let first = if working && self.before_cutoff(t, day) {
                 k
             } else {
                 k_next
@@ -858,7 +864,7 @@ mod tests {
         let check = |t: f64| {
             let d = WorkCalendar::day_of(t);
             assert_eq!(d, by_division(t), "t {t:e}");
-            if (0.0..4_503_599_627_370_496.0).contains(&t) {
+            if (0.0..EXACT_DAY_LIMIT).contains(&t) {
                 assert!(
                     d as f64 * DAY <= t && t < (d + 1) as f64 * DAY,
                     "t {t:e}: day {d}"
@@ -892,8 +898,8 @@ mod tests {
             5e-324,
             1e15,
             1.6e15,
-            4_503_599_627_370_495.0,
-            4_503_599_627_370_496.0,
+            EXACT_DAY_LIMIT - 1.0,
+            EXACT_DAY_LIMIT,
             1e300,
             f64::MAX,
             f64::INFINITY,
